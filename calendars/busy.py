@@ -1,0 +1,71 @@
+"""The book's busy-time interface: time that is taken outside the book itself.
+
+The appointment book knows nothing of Google. Other apps register a ``BusySource``
+(the integrations app feeds it from linked and conflict calendars); availability and
+the booking rules ask every registered source, and only the database, at booking time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from copilot.accounts.models import Membership
+
+
+@dataclass(frozen=True)
+class BusyInterval:
+    """A span of time a staff member is not available, and where it comes from."""
+
+    start: datetime
+    end: datetime
+    source: str  # the calendar's name, shown to people ("Personal")
+    label: str = "Busy"  # the event's title when it may be shown, else "Busy"
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.start < end and start < self.end
+
+
+@dataclass(frozen=True)
+class FreshnessWarning:
+    """Said when busy time could not be confirmed live; the booking goes ahead."""
+
+    message: str
+
+
+class BusySource(Protocol):
+    def intervals(self, *, member: Membership, start: datetime, end: datetime) -> Iterable[BusyInterval]:
+        """Busy intervals of ``member`` overlapping [start, end), from stored data only."""
+
+    def ensure_fresh(self, *, member: Membership, start: datetime, end: datetime) -> FreshnessWarning | None:
+        """Make stored busy time trustworthy for [start, end) before a booking, if it is stale.
+
+        Returns a warning when that was not possible; never raises for remote failures.
+        """
+
+
+_sources: list[BusySource] = []
+
+
+def register_busy_source(source: BusySource) -> None:
+    if source not in _sources:
+        _sources.append(source)
+
+
+def busy_intervals(*, member: Membership, start: datetime, end: datetime) -> list[BusyInterval]:
+    """Every registered source's busy time for ``member`` in [start, end), sorted by start."""
+    found: list[BusyInterval] = []
+    for source in _sources:
+        found.extend(source.intervals(member=member, start=start, end=end))
+    return sorted(found, key=lambda interval: (interval.start, interval.end))
+
+
+def ensure_fresh(*, member: Membership, start: datetime, end: datetime) -> list[FreshnessWarning]:
+    warnings = []
+    for source in _sources:
+        warning = source.ensure_fresh(member=member, start=start, end=end)
+        if warning is not None:
+            warnings.append(warning)
+    return warnings

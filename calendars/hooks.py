@@ -1,0 +1,32 @@
+"""How other apps hear about appointment changes, inside the writing transaction.
+
+Explicit registration instead of Django signals: the booking services call
+``appointment_changed`` themselves, so the flow is visible and ordered. The
+integrations app registers a listener that marks its Google outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .models import Appointment, AppointmentChange
+
+AppointmentListener = Callable[..., None]
+
+_listeners: list[AppointmentListener] = []
+
+
+def register_appointment_listener(listener: AppointmentListener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def appointment_changed(
+    appointment: Appointment,
+    *,
+    source: str = AppointmentChange.Source.PORTAL,
+    previous_staff_id: int | None = None,
+) -> None:
+    """Tell listeners that ``appointment`` changed. Called inside the service's transaction."""
+    for listener in _listeners:
+        listener(appointment, source=source, previous_staff_id=previous_staff_id)

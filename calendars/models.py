@@ -1,0 +1,135 @@
+"""The appointment book: appointments, their history, and working hours."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import Func, Q
+
+from copilot.accounts.models import Membership, Practice
+
+NO_OVERLAP_CONSTRAINT = "appointment_no_overlap_per_staff"
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = models.DateTimeField()
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CANCELLED = "cancelled", "Cancelled"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="appointments")
+    staff = models.ForeignKey(
+        Membership,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        help_text="The staff member whose calendar the appointment sits on.",
+    )
+    assignees = models.ManyToManyField(Membership, blank=True, related_name="assigned_appointments")
+    title = models.CharField(max_length=200)
+    start = models.DateTimeField(db_index=True)
+    end = models.DateTimeField()
+    location = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    has_conflict = models.BooleanField(
+        default=False,
+        help_text="Moved outside the portal (for example in Google) onto time that is taken.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["staff", "start"], name="appointment_staff_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="appointment_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.start:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.BOOKED
+
+
+def no_overlap_constraint() -> ExclusionConstraint:
+    """PostgreSQL's guarantee that one staff member's active appointments never overlap.
+
+    Added by a PostgreSQL-only migration; SQLite serializes bookings in the service instead.
+    """
+    return ExclusionConstraint(
+        name=NO_OVERLAP_CONSTRAINT,
+        expressions=[
+            ("staff", RangeOperators.EQUAL),
+            (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+        ],
+        condition=Q(status="booked"),
+    )
+
+
+class AppointmentChange(models.Model):
+    """One line of an appointment's history: who changed what, and from where."""
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", "Portal"
+        GOOGLE = "google", "Changed in Google"
+        ADMIN = "admin", "Django admin"
+        SYSTEM = "system", "System"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PORTAL)
+    action = models.CharField(max_length=20)
+    summary = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.summary}"
+
+
+class WorkingHours(models.Model):
+    """One interval of a staff member's working week, in the practice's time zone."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+
+    class Meta:
+        ordering = ["member", "weekday", "start_time"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="working_hours_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"

@@ -1,0 +1,148 @@
+"""Reads of the appointment book, scoped by practice and staff member."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import QuerySet
+
+from copilot.accounts.models import Membership, Practice
+
+from . import busy
+from .models import Appointment, WorkingHours
+from .timezones import day_bounds
+
+
+def appointments_in_range(
+    *,
+    practice: Practice,
+    start: datetime,
+    end: datetime,
+    staff: Membership | None = None,
+    include_cancelled: bool = False,
+) -> QuerySet[Appointment]:
+    """Appointments of ``practice`` overlapping [start, end), optionally of one staff member."""
+    qs = Appointment.objects.filter(practice=practice, start__lt=end, end__gt=start)
+    if staff is not None:
+        qs = qs.filter(staff=staff)
+    if not include_cancelled:
+        qs = qs.filter(status=Appointment.Status.BOOKED)
+    return qs.select_related("staff__user").order_by("start")
+
+
+def overlapping_appointments(
+    *, staff: Membership, start: datetime, end: datetime, exclude_id: int | None = None
+) -> QuerySet[Appointment]:
+    """Active appointments of ``staff`` that overlap [start, end)."""
+    qs = Appointment.objects.filter(
+        staff=staff, status=Appointment.Status.BOOKED, start__lt=end, end__gt=start
+    ).select_related("staff__user")
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.order_by("start")
+
+
+def appointment_for_member(*, membership: Membership, pk: int) -> Appointment:
+    """An appointment the member may see (any in their practice). Raises DoesNotExist."""
+    return Appointment.objects.select_related("staff__user", "practice").get(
+        pk=pk, practice_id=membership.practice_id
+    )
+
+
+def working_intervals(*, member: Membership, day: date) -> list[tuple[datetime, datetime]]:
+    """``member``'s working intervals on a local day, as aware datetimes."""
+    zone = member.practice.zone
+    hours = _hours_by_weekday(member).get(day.weekday(), [])
+    return [
+        (datetime.combine(day, h.start_time, tzinfo=zone), datetime.combine(day, h.end_time, tzinfo=zone))
+        for h in hours
+    ]
+
+
+def _hours_by_weekday(member: Membership) -> dict[int, list[WorkingHours]]:
+    cached = getattr(member, "_hours_by_weekday", None)
+    if cached is None:
+        cached = {}
+        for item in WorkingHours.objects.filter(member=member).order_by("start_time"):
+            cached.setdefault(item.weekday, []).append(item)
+        member._hours_by_weekday = cached
+    return cached
+
+
+def within_working_hours(*, member: Membership, start: datetime, end: datetime) -> bool:
+    """True when [start, end) sits inside one of ``member``'s working intervals.
+
+    A member with no working hours set is not restricted.
+    """
+    if not _hours_by_weekday(member):
+        return True
+    local_day = start.astimezone(member.practice.zone).date()
+    return any(s <= start and end <= e for s, e in working_intervals(member=member, day=local_day))
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+
+
+def _subtract(
+    free: list[tuple[datetime, datetime]], taken: Iterable[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """Free intervals minus taken ones; both sorted by start. One sweep, O(n + m)."""
+    result = []
+    taken = list(taken)
+    index = 0
+    for free_start, free_end in free:
+        cursor = free_start
+        while index < len(taken) and taken[index][1] <= cursor:
+            index += 1
+        probe = index
+        while probe < len(taken) and taken[probe][0] < free_end:
+            busy_start, busy_end = taken[probe]
+            if busy_start > cursor:
+                result.append((cursor, busy_start))
+            cursor = max(cursor, busy_end)
+            probe += 1
+        if cursor < free_end:
+            result.append((cursor, free_end))
+    return result
+
+
+def free_intervals(
+    *, member: Membership, start_date: date, end_date: date
+) -> list[tuple[datetime, datetime]]:
+    """Working hours minus active appointments minus busy time, for local days [start_date, end_date]."""
+    zone = member.practice.zone
+    range_start, _ = day_bounds(start_date, zone)
+    _, range_end = day_bounds(end_date, zone)
+    working: list[tuple[datetime, datetime]] = []
+    day = start_date
+    while day <= end_date:
+        working.extend(working_intervals(member=member, day=day))
+        day += timedelta(days=1)
+    taken = [
+        (a.start, a.end)
+        for a in overlapping_appointments(staff=member, start=range_start, end=range_end).only("start", "end")
+    ]
+    taken.extend(
+        (i.start, i.end) for i in busy.busy_intervals(member=member, start=range_start, end=range_end)
+    )
+    taken.sort()
+    return _subtract(sorted(working), taken)
+
+
+def free_slots(
+    *, member: Membership, start_date: date, end_date: date, minutes: int | None = None
+) -> list[Slot]:
+    """Bookable slots of ``minutes`` (default: the practice's appointment length)."""
+    length = timedelta(minutes=minutes or member.practice.default_appointment_minutes)
+    slots = []
+    for free_start, free_end in free_intervals(member=member, start_date=start_date, end_date=end_date):
+        cursor = free_start
+        while cursor + length <= free_end:
+            slots.append(Slot(cursor, cursor + length))
+            cursor += length
+    return slots

@@ -1,0 +1,270 @@
+"""Writes to the appointment book. Every booking rule lives here.
+
+Rules: the end is after the start; inside the staff member's working hours unless an admin
+overrides; no overlap with another active appointment of the same staff member (PostgreSQL
+also enforces this with an exclusion constraint; on SQLite the IMMEDIATE transaction
+serializes writers); no overlap with busy time from other calendars unless an admin
+confirms. Changes that arrive from outside (Google) skip the rules and are flagged instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from copilot.accounts.models import Membership, Practice, User
+
+from . import busy, hooks
+from .models import NO_OVERLAP_CONSTRAINT, Appointment, AppointmentChange, WorkingHours
+from .selectors import overlapping_appointments, within_working_hours
+from .timezones import format_local_range
+
+Source = AppointmentChange.Source
+
+
+class BookingError(ValidationError):
+    """A booking rule refused the change. ``code`` says which rule; the message is for people."""
+
+
+@dataclass
+class BookingResult:
+    appointment: Appointment
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What a practice admin has confirmed for this booking."""
+
+    outside_hours: bool = False
+    busy_time: bool = False
+
+
+def _conflict_message(conflict: Appointment, practice: Practice) -> str:
+    when = format_local_range(conflict.start, conflict.end, practice.zone)
+    return f"{conflict.staff.display_name} already has “{conflict.title}” {when}."
+
+
+def _check_rules(
+    *,
+    practice: Practice,
+    staff: Membership,
+    start: datetime,
+    end: datetime,
+    exclude_id: int | None,
+    overrides: Overrides,
+) -> list[str]:
+    """Raise ``BookingError`` if a rule refuses [start, end) for ``staff``; return warnings."""
+    if end <= start:
+        raise BookingError({"end": "The end must be after the start."}, code="end_before_start")
+    if staff.practice_id != practice.pk or not staff.is_active:
+        raise BookingError({"staff": "Choose a staff member of this practice."}, code="staff")
+    if not overrides.outside_hours and not within_working_hours(member=staff, start=start, end=end):
+        when = format_local_range(start, end, practice.zone)
+        raise BookingError(
+            {"start": f"{when} is outside {staff.display_name}'s working hours."},
+            code="outside_hours",
+        )
+    conflict = overlapping_appointments(staff=staff, start=start, end=end, exclude_id=exclude_id).first()
+    if conflict is not None:
+        raise BookingError({"start": _conflict_message(conflict, practice)}, code="overlap")
+    warnings = [w.message for w in busy.ensure_fresh(member=staff, start=start, end=end)]
+    if not overrides.busy_time:
+        for interval in busy.busy_intervals(member=staff, start=start, end=end):
+            if interval.overlaps(start, end):
+                when = format_local_range(interval.start, interval.end, practice.zone)
+                raise BookingError({"start": f"Busy in “{interval.source}” {when}."}, code="busy")
+    return warnings
+
+
+def _lock_staff(*staff_ids: int) -> None:
+    """Serialize bookings per staff member (a row lock on PostgreSQL)."""
+    list(Membership.objects.select_for_update().filter(pk__in=sorted(set(staff_ids))).values_list("pk"))
+
+
+def _save_guarded(appointment: Appointment, practice: Practice) -> None:
+    """Save, turning the database's no-overlap refusal into the same error people see."""
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        if NO_OVERLAP_CONSTRAINT not in str(exc):
+            raise
+        conflict = overlapping_appointments(
+            staff=appointment.staff, start=appointment.start, end=appointment.end, exclude_id=appointment.pk
+        ).first()
+        message = (
+            _conflict_message(conflict, practice)
+            if conflict
+            else "That time was just booked by someone else."
+        )
+        raise BookingError({"start": message}, code="overlap") from exc
+
+
+def _record(appointment: Appointment, *, actor: User | None, source: str, action: str, summary: str) -> None:
+    AppointmentChange.objects.create(
+        appointment=appointment, actor=actor, source=source, action=action, summary=summary[:500]
+    )
+
+
+def _validate_assignees(practice: Practice, assignees) -> list[Membership]:
+    assignees = list(assignees or [])
+    if any(member.practice_id != practice.pk for member in assignees):
+        raise BookingError({"assignees": "Assignees must be staff of this practice."}, code="assignees")
+    return assignees
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    practice: Practice,
+    staff: Membership,
+    start: datetime,
+    end: datetime,
+    title: str,
+    location: str = "",
+    notes: str = "",
+    assignees=(),
+    created_by: User | None,
+    overrides: Overrides = Overrides(),
+) -> BookingResult:
+    """Book an appointment. Raises ``BookingError`` naming the rule and any conflict."""
+    _lock_staff(staff.pk)
+    warnings = _check_rules(
+        practice=practice, staff=staff, start=start, end=end, exclude_id=None, overrides=overrides
+    )
+    assignee_list = _validate_assignees(practice, assignees)
+    appointment = Appointment(
+        practice=practice,
+        staff=staff,
+        title=title,
+        start=start,
+        end=end,
+        location=location,
+        notes=notes,
+        created_by=created_by,
+    )
+    _save_guarded(appointment, practice)
+    appointment.assignees.set(assignee_list)
+    when = format_local_range(start, end, practice.zone)
+    _record(appointment, actor=created_by, source=Source.PORTAL, action="booked", summary=f"Booked {when}")
+    hooks.appointment_changed(appointment, source=Source.PORTAL)
+    return BookingResult(appointment, warnings)
+
+
+_EDITABLE = ("staff", "title", "start", "end", "location", "notes")
+
+
+def _describe_changes(appointment: Appointment, changes: dict, practice: Practice) -> str:
+    parts = []
+    if "start" in changes or "end" in changes:
+        parts.append("moved to " + format_local_range(appointment.start, appointment.end, practice.zone))
+    for name in ("title", "location", "notes"):
+        if name in changes:
+            parts.append(f"{name} changed")
+    if "staff" in changes:
+        parts.append(f"reassigned to {appointment.staff.display_name}")
+    if "assignees" in changes:
+        parts.append("assignees changed")
+    return ", ".join(parts) or "saved without changes"
+
+
+@transaction.atomic
+def appointment_update(
+    *,
+    appointment: Appointment,
+    actor: User | None,
+    source: str = Source.PORTAL,
+    overrides: Overrides = Overrides(),
+    **changes,
+) -> BookingResult:
+    """Change an appointment's fields (any of staff, title, start, end, location, notes, assignees).
+
+    Portal changes go through the booking rules. Changes from an outside calendar (``source``
+    Google) are accepted as the staff member made them; an overlap is flagged, not refused.
+    Returns the result; does nothing (and writes no history) when nothing changed.
+    """
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    practice = appointment.practice
+    assignees = changes.pop("assignees", None)
+    unknown = set(changes) - set(_EDITABLE)
+    if unknown:
+        raise TypeError(f"Cannot change {', '.join(sorted(unknown))}")
+    changed = {name: value for name, value in changes.items() if getattr(appointment, name) != value}
+    previous_staff_id = appointment.staff_id
+    if assignees is not None:
+        assignee_list = _validate_assignees(practice, assignees)
+        if {m.pk for m in assignee_list} != set(appointment.assignees.values_list("pk", flat=True)):
+            changed["assignees"] = assignee_list
+    if not changed:
+        return BookingResult(appointment)
+    for name, value in changed.items():
+        if name != "assignees":
+            setattr(appointment, name, value)
+    warnings: list[str] = []
+    timing_changed = {"start", "end", "staff"} & set(changed)
+    if source == Source.GOOGLE:
+        if timing_changed:
+            appointment.has_conflict = _overlaps_anything(appointment)
+    elif timing_changed and appointment.is_active:
+        _lock_staff(appointment.staff_id, previous_staff_id)
+        warnings = _check_rules(
+            practice=practice,
+            staff=appointment.staff,
+            start=appointment.start,
+            end=appointment.end,
+            exclude_id=appointment.pk,
+            overrides=overrides,
+        )
+        appointment.has_conflict = False
+    appointment.version += 1
+    _save_guarded(appointment, practice)
+    if "assignees" in changed:
+        appointment.assignees.set(changed["assignees"])
+    _record(
+        appointment,
+        actor=actor,
+        source=source,
+        action="changed",
+        summary=_describe_changes(appointment, changed, practice).capitalize(),
+    )
+    hooks.appointment_changed(appointment, source=source, previous_staff_id=previous_staff_id)
+    return BookingResult(appointment, warnings)
+
+
+def _overlaps_anything(appointment: Appointment) -> bool:
+    staff, start, end = appointment.staff, appointment.start, appointment.end
+    if overlapping_appointments(staff=staff, start=start, end=end, exclude_id=appointment.pk).exists():
+        return True
+    return any(i.overlaps(start, end) for i in busy.busy_intervals(member=staff, start=start, end=end))
+
+
+@transaction.atomic
+def appointment_cancel(
+    *, appointment: Appointment, actor: User | None, source: str = Source.PORTAL, reason: str = ""
+) -> Appointment:
+    """Cancel (a status change; history is kept). Cancelling twice changes nothing."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status == Appointment.Status.CANCELLED:
+        return appointment
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.has_conflict = False
+    appointment.version += 1
+    appointment.save(update_fields=["status", "has_conflict", "version", "updated"])
+    summary = "Cancelled" + (f": {reason}" if reason else "")
+    _record(appointment, actor=actor, source=source, action="cancelled", summary=summary)
+    hooks.appointment_changed(appointment, source=source)
+    return appointment
+
+
+@transaction.atomic
+def working_hours_set(*, member: Membership, intervals: list[tuple[int, object, object]]) -> None:
+    """Replace ``member``'s working week with ``intervals`` of (weekday, start_time, end_time)."""
+    hours = [WorkingHours(member=member, weekday=d, start_time=s, end_time=e) for d, s, e in intervals]
+    for item in hours:
+        item.full_clean(exclude=["member"])
+    WorkingHours.objects.filter(member=member).delete()
+    WorkingHours.objects.bulk_create(hours)

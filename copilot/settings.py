@@ -1,0 +1,285 @@
+"""Settings for Copilot Calendars, read from the environment.
+
+Every variable is listed in the README's configuration table. Defaults suit a
+developer's machine (SQLite, the local Google emulator); production sets
+``SECRET_KEY``, ``DATABASE_URL``, ``ALLOWED_HOSTS`` and the Google credentials.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for a development machine).")
+    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Public HTTPS address of this deployment (used for Google push notification webhooks
+# and for links written into Google events). Empty: polling only, links use the request host.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django_htmx",
+    "django_q",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "copilot.accounts",
+    "calendars",
+    "integrations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "copilot.accounts.middleware.CurrentPracticeMiddleware",
+]
+
+ROOT_URLCONF = "copilot.urls"
+WSGI_APPLICATION = "copilot.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "copilot.accounts.context_processors.current_practice",
+            ],
+        },
+    },
+]
+
+# --- Database ------------------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A web server and a django-q2 worker share the file: WAL, a busy timeout and
+    # IMMEDIATE transactions keep "database is locked" away and serialize bookings.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- Time ------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"  # storage; every practice has its own IANA zone for display and entry
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Security ------------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Fernet key(s) for OAuth tokens at rest, comma-separated, newest first (rotation).
+# Unset: derived from SECRET_KEY, which is fine for development only.
+TOKEN_ENCRYPTION_KEYS = env_list("TOKEN_ENCRYPTION_KEYS")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Accounts (django-allauth) -----------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "calendars:week"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_ADAPTER = "copilot.accounts.adapters.AccountAdapter"
+ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", False)
+SOCIALACCOUNT_ADAPTER = "integrations.google.oauth.SocialAccountAdapter"
+SOCIALACCOUNT_STORE_TOKENS = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+
+# --- Google ----------------------------------------------------------------------------------
+# GOOGLE_EMULATOR_URL points every Google address at the project's emulator; nothing else in
+# the app knows it is not talking to Google.
+GOOGLE_EMULATOR_URL = env("GOOGLE_EMULATOR_URL").rstrip("/")
+_EMULATOR_CLIENT_ID = "copilot-local.apps.googleusercontent.com"
+_EMULATOR_CLIENT_SECRET = "copilot-local-secret"
+GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID", _EMULATOR_CLIENT_ID if GOOGLE_EMULATOR_URL else "")
+GOOGLE_CLIENT_SECRET = env("GOOGLE_CLIENT_SECRET", _EMULATOR_CLIENT_SECRET if GOOGLE_EMULATOR_URL else "")
+if GOOGLE_EMULATOR_URL:
+    GOOGLE_URLS = {
+        "authorize": f"{GOOGLE_EMULATOR_URL}/o/oauth2/v2/auth",
+        "token": f"{GOOGLE_EMULATOR_URL}/token",
+        "revoke": f"{GOOGLE_EMULATOR_URL}/revoke",
+        "userinfo": f"{GOOGLE_EMULATOR_URL}/oauth2/v2/userinfo",
+        "certs": f"{GOOGLE_EMULATOR_URL}/oauth2/v1/certs",
+        "issuer": GOOGLE_EMULATOR_URL,
+        "api_endpoint": f"{GOOGLE_EMULATOR_URL}/calendar/v3/",
+        "batch": f"{GOOGLE_EMULATOR_URL}/batch/calendar/v3",
+    }
+else:
+    GOOGLE_URLS = {
+        "authorize": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token": "https://oauth2.googleapis.com/token",
+        "revoke": "https://oauth2.googleapis.com/revoke",
+        "userinfo": "https://www.googleapis.com/oauth2/v2/userinfo",
+        "certs": "https://www.googleapis.com/oauth2/v1/certs",
+        "issuer": "https://accounts.google.com",
+        "api_endpoint": "https://www.googleapis.com/calendar/v3/",
+        "batch": "https://www.googleapis.com/batch/calendar/v3",
+    }
+GOOGLE_CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
+GOOGLE_REQUIRED_SCOPES = ["openid", "email", "profile", GOOGLE_CALENDAR_SCOPE]
+GOOGLE_HTTP_TIMEOUT = float(env("GOOGLE_HTTP_TIMEOUT", "20"))
+GOOGLE_BATCH_SIZE = int(env("GOOGLE_BATCH_SIZE", "50"))
+GOOGLE_SYNC_HORIZON_DAYS = int(env("GOOGLE_SYNC_HORIZON_DAYS", "180"))
+GOOGLE_SYNC_LOOKBACK_DAYS = int(env("GOOGLE_SYNC_LOOKBACK_DAYS", "7"))
+GOOGLE_POLL_MINUTES = int(env("GOOGLE_POLL_MINUTES", "5"))
+GOOGLE_STALE_MINUTES = int(env("GOOGLE_STALE_MINUTES", "15"))
+
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {
+        "APPS": [
+            {"client_id": GOOGLE_CLIENT_ID, "secret": GOOGLE_CLIENT_SECRET, "key": ""},
+        ]
+        if GOOGLE_CLIENT_ID
+        else [],
+        "SCOPE": GOOGLE_REQUIRED_SCOPES,
+        "AUTH_PARAMS": {
+            "access_type": "offline",
+            "prompt": "consent",
+            "include_granted_scopes": "true",
+        },
+        "OAUTH_PKCE_ENABLED": True,
+        "FETCH_USERINFO": False,
+        "AUTHORIZE_URL": GOOGLE_URLS["authorize"],
+        "ACCESS_TOKEN_URL": GOOGLE_URLS["token"],
+        "IDENTITY_URL": GOOGLE_URLS["userinfo"],
+        "CERTS_URL": GOOGLE_URLS["certs"],
+        "ID_TOKEN_ISSUER": GOOGLE_URLS["issuer"],
+    }
+}
+
+# --- Background work (django-q2) -------------------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+Q_CLUSTER = {
+    "name": "copilot",
+    "workers": int(env("Q_WORKERS", "2")),
+    "timeout": 120,
+    "retry": 180,  # must exceed timeout, or a slow task runs twice
+    "max_attempts": 3,
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 500,
+    "label": "Background tasks",
+    "sync": env_bool("Q_SYNC", False),
+    "poll": 0.2,
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Email -----------------------------------------------------------------------------------
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Copilot Calendars <no-reply@copilot.local>")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

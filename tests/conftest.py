@@ -1,0 +1,100 @@
+"""Named people make tenancy readable: alice runs Practice A, bob and dora work there,
+charlie runs Practice B and must see nothing of A's."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import pytest
+
+from calendars.models import WorkingHours
+from calendars.services import appointment_book
+from copilot.accounts.models import Membership, Practice, User
+
+PASSWORD = "correct-horse-battery"
+NEW_YORK = "America/New_York"
+
+
+def make_member(
+    practice: Practice, email: str, role: str = Membership.Role.STAFF, first_name: str = ""
+) -> Membership:
+    user = User.objects.create_user(
+        email=email, password=PASSWORD, first_name=first_name or email.split("@")[0].title()
+    )
+    return Membership.objects.create(user=user, practice=practice, role=role)
+
+
+def give_office_hours(member: Membership, start: time = time(8), end: time = time(18)) -> None:
+    WorkingHours.objects.bulk_create(
+        WorkingHours(member=member, weekday=day, start_time=start, end_time=end) for day in range(7)
+    )
+
+
+def local(practice: Practice, *args: int) -> datetime:
+    """An aware datetime on the practice's wall clock."""
+    return datetime(*args, tzinfo=practice.zone)
+
+
+@pytest.fixture
+def practice_a(db) -> Practice:
+    return Practice.objects.create(name="Practice A", slug="practice-a", time_zone=NEW_YORK)
+
+
+@pytest.fixture
+def practice_b(db) -> Practice:
+    return Practice.objects.create(name="Practice B", slug="practice-b", time_zone="Europe/Berlin")
+
+
+@pytest.fixture
+def alice(practice_a) -> Membership:
+    """Practice A's admin."""
+    member = make_member(practice_a, "alice@a.test", Membership.Role.ADMIN, "Alice")
+    give_office_hours(member)
+    return member
+
+
+@pytest.fixture
+def bob(practice_a) -> Membership:
+    """Staff at Practice A."""
+    member = make_member(practice_a, "bob@a.test", first_name="Bob")
+    give_office_hours(member)
+    return member
+
+
+@pytest.fixture
+def dora(practice_a) -> Membership:
+    """More staff at Practice A."""
+    member = make_member(practice_a, "dora@a.test", first_name="Dora")
+    give_office_hours(member)
+    return member
+
+
+@pytest.fixture
+def charlie(practice_b) -> Membership:
+    """Practice B's admin: must never see Practice A's data."""
+    member = make_member(practice_b, "charlie@b.test", Membership.Role.ADMIN, "Charlie")
+    give_office_hours(member)
+    return member
+
+
+@pytest.fixture
+def book():
+    """Book through the real service: ``book(member, start, end, title=...)``."""
+
+    def _book(member: Membership, start: datetime, end: datetime, title: str = "Check-up", **kw):
+        return appointment_book(
+            practice=member.practice,
+            staff=member,
+            start=start,
+            end=end,
+            title=title,
+            created_by=kw.pop("created_by", member.user),
+            **kw,
+        ).appointment
+
+    return _book
+
+
+def login(client, member: Membership):
+    client.force_login(member.user)
+    return client
