@@ -98,3 +98,55 @@ def book():
 def login(client, member: Membership):
     client.force_login(member.user)
     return client
+
+
+# --- PostgreSQL-only tests and a fake busy-time source ------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip ``@pytest.mark.postgres`` tests unless the run's database is PostgreSQL."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" in engine:
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs PostgreSQL (this run uses {engine}); set DATABASE_URL=postgres://… to run it"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+class FakeBusySource:
+    """A ``calendars.busy.BusySource`` fed by the test: ``add(member, start, end, source=...)``."""
+
+    def __init__(self) -> None:
+        self.blocks: list[tuple[int, object]] = []
+        self.warning: str | None = None
+        self.fresh_calls: list[tuple[int, datetime, datetime]] = []
+
+    def add(self, member: Membership, start: datetime, end: datetime, source: str = "Personal") -> None:
+        from calendars.busy import BusyInterval
+
+        self.blocks.append((member.pk, BusyInterval(start=start, end=end, source=source)))
+
+    def intervals(self, *, member, start, end):
+        return [b for pk, b in self.blocks if pk == member.pk and b.overlaps(start, end)]
+
+    def ensure_fresh(self, *, member, start, end):
+        from calendars.busy import FreshnessWarning
+
+        self.fresh_calls.append((member.pk, start, end))
+        return FreshnessWarning(self.warning) if self.warning else None
+
+
+@pytest.fixture
+def busy_source():
+    """A registered fake busy source, removed again after the test."""
+    from calendars import busy
+
+    source = FakeBusySource()
+    busy.register_busy_source(source)
+    yield source
+    busy._sources.remove(source)
