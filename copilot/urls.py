@@ -2,9 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from integrations.google import oauth
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="calendars:week", permanent=False)),
     path("admin/", admin.site.urls),
+    # Our Google adapter keeps the granted scopes; it must be routed ahead of allauth's own.
+    path("accounts/google/login/", oauth.login_view, name="google_login"),
+    path("accounts/google/login/callback/", oauth.callback_view, name="google_callback"),
     path("accounts/", include("allauth.urls")),
     path("", include("copilot.accounts.urls")),
     path("calendars/", include("calendars.urls")),

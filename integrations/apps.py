@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        # The appointment book knows nothing of Google: it is told about Google here.
+        from calendars.busy import register_busy_source
+        from calendars.hooks import register_appointment_listener
+
+        from .busy import GoogleBusySource
+        from .google.push import on_appointment_changed
+        from .schedules import install_schedules
+
+        register_appointment_listener(on_appointment_changed)
+        register_busy_source(GoogleBusySource())
+        post_migrate.connect(install_schedules, sender=self)

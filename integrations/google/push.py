@@ -1,0 +1,2 @@
+def on_appointment_changed(appointment, *, source, previous_staff_id=None) -> None:
+    return None

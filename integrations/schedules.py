@@ -1,0 +1,39 @@
+"""The periodic work django-q2 runs, installed (idempotently) after every ``migrate``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def _wanted() -> list[dict]:
+    return [
+        {"name": "Google: push waiting changes", "func": "integrations.tasks.drain_outboxes", "minutes": 1},
+        {
+            "name": "Google: poll connections",
+            "func": "integrations.tasks.poll_connections",
+            "minutes": settings.GOOGLE_POLL_MINUTES,
+        },
+        {"name": "Google: renew push channels", "func": "integrations.tasks.renew_channels", "minutes": 60},
+        {
+            "name": "Google: check connection health",
+            "func": "integrations.tasks.check_all_connections",
+            "minutes": 6 * 60,
+        },
+        {"name": "Google: daily reconcile", "func": "integrations.tasks.reconcile_daily", "minutes": 24 * 60},
+    ]
+
+
+def install_schedules(**kwargs) -> None:
+    """Create or update the schedules by name; never duplicates, never replays missed runs."""
+    from django_q.models import Schedule
+
+    for item in _wanted():
+        Schedule.objects.update_or_create(
+            name=item["name"],
+            defaults={
+                "func": item["func"],
+                "schedule_type": Schedule.MINUTES,
+                "minutes": item["minutes"],
+                "repeats": -1,
+            },
+        )
