@@ -69,6 +69,8 @@ def no_overlap_constraint() -> ExclusionConstraint:
     """PostgreSQL's guarantee that one staff member's active appointments never overlap.
 
     Added by a PostgreSQL-only migration; SQLite serializes bookings in the service instead.
+    Appointments flagged ``has_conflict`` are left out: a change made in Google is accepted
+    as the staff member made it, overlap and all, and shown as a conflict in the portal.
     """
     return ExclusionConstraint(
         name=NO_OVERLAP_CONSTRAINT,
@@ -76,7 +78,7 @@ def no_overlap_constraint() -> ExclusionConstraint:
             ("staff", RangeOperators.EQUAL),
             (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
         ],
-        condition=Q(status="booked"),
+        condition=Q(status="booked", has_conflict=False),
     )
 
 

@@ -28,6 +28,10 @@ Source = AppointmentChange.Source
 class BookingError(ValidationError):
     """A booking rule refused the change. ``code`` says which rule; the message is for people."""
 
+    def __init__(self, message, code: str | None = None, params=None):
+        super().__init__(message, code, params)
+        self.code = code  # ValidationError drops ``code`` when the message is a dict of fields
+
 
 @dataclass
 class BookingResult:
@@ -169,7 +173,8 @@ def _describe_changes(appointment: Appointment, changes: dict, practice: Practic
         parts.append(f"reassigned to {appointment.staff.display_name}")
     if "assignees" in changes:
         parts.append("assignees changed")
-    return ", ".join(parts) or "saved without changes"
+    summary = ", ".join(parts) or "saved without changes"
+    return summary[:1].upper() + summary[1:]  # not str.capitalize(): it lowercases "Mon 23 Nov"
 
 
 @transaction.atomic
@@ -229,7 +234,7 @@ def appointment_update(
         actor=actor,
         source=source,
         action="changed",
-        summary=_describe_changes(appointment, changed, practice).capitalize(),
+        summary=_describe_changes(appointment, changed, practice),
     )
     hooks.appointment_changed(appointment, source=source, previous_staff_id=previous_staff_id)
     return BookingResult(appointment, warnings)
@@ -268,3 +273,4 @@ def working_hours_set(*, member: Membership, intervals: list[tuple[int, object, 
         item.full_clean(exclude=["member"])
     WorkingHours.objects.filter(member=member).delete()
     WorkingHours.objects.bulk_create(hours)
+    member.__dict__.pop("_hours_by_weekday", None)  # the selectors' per-instance cache
