@@ -150,3 +150,9 @@ def busy_source():
     busy.register_busy_source(source)
     yield source
     busy._sources.remove(source)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing with the production hasher costs about a second per fixture person."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
