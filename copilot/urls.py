@@ -1,8 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from integrations.google import oauth
+from integrations.google import oauth, webhooks
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="calendars:week", permanent=False)),
@@ -11,6 +12,11 @@ urlpatterns = [
     path("accounts/google/login/", oauth.login_view, name="google_login"),
     path("accounts/google/login/callback/", oauth.callback_view, name="google_callback"),
     path("accounts/", include("allauth.urls")),
+    path(
+        "integrations/google/notifications/",
+        login_not_required(webhooks.notification_view),
+        name="google_webhook",
+    ),
     path("", include("copilot.accounts.urls")),
     path("calendars/", include("calendars.urls")),
     path("", include("integrations.urls")),

@@ -49,6 +49,9 @@ class GoogleConnection(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     failure_count = models.PositiveIntegerField(default=0)
+    push_lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is pushing this connection's outbox until then."
+    )
     retry_after = models.DateTimeField(null=True, blank=True, help_text="Backoff: no Google calls before.")
     reconnect_email_sent_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -103,6 +106,9 @@ class GoogleCalendar(models.Model):
     sync_token = models.TextField(blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     busy_refreshed_at = models.DateTimeField(null=True, blank=True)
+    pull_queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while an incremental pull is queued (debounces notifications)."
+    )
 
     class Meta:
         ordering = ["-is_linked", "-is_primary", "summary"]
@@ -158,6 +164,9 @@ class EventLink(models.Model):
     event_id = models.CharField(max_length=1024, blank=True)
     etag = models.CharField(max_length=255, blank=True)
     pushed_hash = models.CharField(max_length=64, blank=True)
+    generation = models.PositiveSmallIntegerField(
+        default=0, help_text="Bumped when Google deleted our event and its id cannot be reused."
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     needs_push = models.BooleanField(default=True)
     last_error = models.TextField(blank=True)
