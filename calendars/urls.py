@@ -1,1 +1,16 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+app_name = "calendars"
+
+urlpatterns = [
+    path("", views.week),  # the section's landing page is the week
+    path("week/", views.week, name="week"),
+    path("list/", views.appointment_list, name="list"),
+    path("appointments/new/", views.appointment_new, name="appointment_new"),
+    path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
+    path("appointments/<int:pk>/edit/", views.appointment_edit, name="appointment_edit"),
+    path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
+    path("settings/connections/", views.settings_connections, name="settings_connections"),
+]

@@ -1,0 +1,226 @@
+"""Forms of the appointment book: they validate and convert; services write."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from copilot.accounts.models import Membership
+from copilot.accounts.selectors import practice_members
+
+from .models import Appointment, WorkingHours
+from .services import Overrides
+from .timezones import local_to_aware
+
+# The services name the model's fields; the form asks for a date and two times.
+_SERVICE_TO_FORM_FIELD = {"start": "start_time", "end": "end_time"}
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Membership) -> str:
+        return obj.display_name
+
+
+class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Membership) -> str:
+        return obj.display_name
+
+
+class AppointmentForm(forms.Form):
+    """Book or change an appointment, entered on the practice's wall clock.
+
+    ``cleaned_data`` gains ``start`` and ``end`` (aware) and ``overrides``.
+    """
+
+    staff = MemberChoiceField(queryset=Membership.objects.none(), empty_label=None)
+    title = forms.CharField(max_length=200)
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(
+        label="Start", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    end_time = forms.TimeField(
+        label="End",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Empty: the practice's usual appointment length.",
+    )
+    assignees = MemberMultipleChoiceField(
+        queryset=Membership.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Other staff who take part.",
+    )
+    location = forms.CharField(max_length=300, required=False)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    outside_hours = forms.BooleanField(label="Book outside working hours", required=False)
+    busy_time = forms.BooleanField(
+        label="Book over busy time (I confirmed with the staff member)", required=False
+    )
+
+    def __init__(self, *args, actor: Membership, appointment: Appointment | None = None, **kwargs):
+        self.actor = actor
+        self.practice = actor.practice
+        self.appointment = appointment
+        if appointment is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_for(appointment)
+        super().__init__(*args, **kwargs)
+        members = practice_members(practice=self.practice)
+        self.fields["staff"].queryset = members if actor.is_admin else members.filter(pk=actor.pk)
+        self.fields["assignees"].queryset = members
+        if not actor.is_admin:
+            del self.fields["outside_hours"]
+            del self.fields["busy_time"]
+
+    @staticmethod
+    def initial_for(appointment: Appointment) -> dict:
+        zone = appointment.practice.zone
+        start, end = appointment.start.astimezone(zone), appointment.end.astimezone(zone)
+        return {
+            "staff": appointment.staff_id,
+            "assignees": list(appointment.assignees.values_list("pk", flat=True)),
+            "title": appointment.title,
+            "date": start.date(),
+            "start_time": start.time(),
+            "end_time": end.time(),
+            "location": appointment.location,
+            "notes": appointment.notes,
+        }
+
+    @property
+    def admin_fields(self) -> list:
+        return [self[name] for name in ("outside_hours", "busy_time") if name in self.fields]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        day, start_time = data.get("date"), data.get("start_time")
+        if day is None or start_time is None:
+            return data
+        zone = self.practice.zone
+        try:
+            start = local_to_aware(datetime.combine(day, start_time), zone)
+        except ValidationError as exc:
+            self.add_error("start_time", exc)
+            return data
+        end_time = data.get("end_time")
+        if end_time is None:
+            end = start + timedelta(minutes=self.practice.default_appointment_minutes)
+        else:
+            try:
+                end = local_to_aware(datetime.combine(day, end_time), zone)
+            except ValidationError as exc:
+                self.add_error("end_time", exc)
+                return data
+            if end <= start:
+                self.add_error("end_time", "The end must be after the start.")
+                return data
+        data["start"], data["end"] = start, end
+        staff = data.get("staff")
+        data["assignees"] = [m for m in data.get("assignees") or [] if m != staff]
+        data["overrides"] = Overrides(
+            outside_hours=bool(data.get("outside_hours")), busy_time=bool(data.get("busy_time"))
+        )
+        return data
+
+    def service_fields(self) -> dict:
+        """The cleaned values as the booking services take them."""
+        data = self.cleaned_data
+        names = ("staff", "title", "start", "end", "location", "notes", "assignees")
+        return {name: data[name] for name in names}
+
+    def add_booking_error(self, error: ValidationError) -> None:
+        """Show a service's refusal on the field it concerns."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for name, errors in error.error_dict.items():
+            field = _SERVICE_TO_FORM_FIELD.get(name, name)
+            self.add_error(field if field in self.fields else None, errors)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200, required=False, label="Reason (optional)", help_text="Kept in the history."
+    )
+
+
+class AppointmentFilterForm(forms.Form):
+    """The list view's filters. Empty dates mean: from today, for 30 days."""
+
+    STATUS_CHOICES = [("", "Any status"), *Appointment.Status.choices]
+
+    staff = MemberChoiceField(queryset=Membership.objects.none(), required=False, empty_label="All staff")
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, practice, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["staff"].queryset = practice_members(practice=practice, include_inactive=True)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("date_from") is None:
+            data["date_from"] = self.today
+        if data.get("date_to") is None:
+            data["date_to"] = data["date_from"] + timedelta(days=30)
+        if data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "The end of the range must not be before its start.")
+        return data
+
+
+class WorkingHoursForm(forms.Form):
+    """A working week: for each weekday, up to two intervals on the practice's wall clock."""
+
+    INTERVALS = 2
+
+    def __init__(self, *args, hours: dict[int, list[tuple[time, time]]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        hours = hours or {}
+        self.days = []
+        for weekday, day_name in WorkingHours.Weekday.choices:
+            day_fields = []
+            existing = hours.get(weekday, [])
+            for index in range(self.INTERVALS):
+                pair = []
+                for part in ("start", "end"):
+                    name = f"d{weekday}_{part}{index}"
+                    initial = existing[index][0 if part == "start" else 1] if index < len(existing) else None
+                    self.fields[name] = forms.TimeField(
+                        label=f"{day_name.title()} {part} {index + 1}",
+                        required=False,
+                        initial=initial,
+                        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                    )
+                    pair.append(name)
+                day_fields.append(pair)
+            self.days.append((weekday, day_name.title(), day_fields))
+
+    def bound_days(self) -> list[tuple[str, list[tuple]]]:
+        """For the template: (day name, [(start field, end field), ...])."""
+        return [(name, [(self[s], self[e]) for s, e in pairs]) for _, name, pairs in self.days]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        intervals = []
+        for weekday, _, pairs in self.days:
+            previous_end = None
+            for start_name, end_name in pairs:
+                start, end = data.get(start_name), data.get(end_name)
+                if start is None and end is None:
+                    continue
+                if start is None or end is None:
+                    self.add_error(start_name if start is None else end_name, "Give both a start and an end.")
+                    continue
+                if end <= start:
+                    self.add_error(end_name, "The end must be after the start.")
+                    continue
+                if previous_end is not None and start < previous_end:
+                    self.add_error(start_name, "The second interval must start after the first ends.")
+                    continue
+                previous_end = end
+                intervals.append((weekday, start, end))
+        data["intervals"] = intervals
+        return data

@@ -1,0 +1,348 @@
+"""The appointment book's pages. Each view starts with an access helper and stays in its practice.
+
+htmx requests get the partial of the region they swap; everything works as plain pages too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django_htmx.http import push_url, reswap, retarget, trigger_client_event
+
+from copilot.accounts.access import can_manage_member, current_membership
+from copilot.accounts.models import Membership, Practice
+from copilot.accounts.selectors import practice_members
+
+from . import busy, services
+from .forms import AppointmentFilterForm, AppointmentForm, CancelForm, WorkingHoursForm
+from .models import Appointment
+from .selectors import (
+    appointment_for_member,
+    appointment_history,
+    appointments_for_list,
+    appointments_in_range,
+    working_hours_for_member,
+)
+from .services import BookingError
+from .timezones import day_bounds, format_local_range
+from .week import build_week, week_start
+
+# --- lookups, always inside the current practice ------------------------------------------
+
+
+def _member_or_404(practice: Practice, pk, *, include_inactive: bool = False) -> Membership:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404("No such staff member.") from exc
+    return get_object_or_404(practice_members(practice=practice, include_inactive=include_inactive), pk=pk)
+
+
+def _appointment_or_404(membership: Membership, pk: int) -> Appointment:
+    """Any appointment of the member's practice (everyone in a practice sees its book)."""
+    try:
+        return appointment_for_member(membership=membership, pk=pk)
+    except Appointment.DoesNotExist as exc:
+        raise Http404("No such appointment.") from exc
+
+
+def _managed_appointment_or_404(membership: Membership, pk: int) -> Appointment:
+    """An appointment the member may change: admins any in the practice, staff their own."""
+    appointment = _appointment_or_404(membership, pk)
+    if not can_manage_member(membership, appointment.staff):
+        raise Http404("No such appointment.")
+    return appointment
+
+
+def _today(practice: Practice) -> date:
+    return timezone.now().astimezone(practice.zone).date()
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def week_url(staff: Membership, day: date, span: str = "week") -> str:
+    query = {"staff": staff.pk, "date": day.isoformat()}
+    if span == "day":
+        query["span"] = "day"
+    return f"{reverse('calendars:week')}?{urlencode(query)}"
+
+
+# --- the week view ----------------------------------------------------------------------------
+
+
+def _week_context(actor: Membership, staff: Membership, day: date, span: str) -> dict:
+    practice = actor.practice
+    days = 1 if span == "day" else 7
+    start_date = day if span == "day" else week_start(day)
+    end_date = start_date + timedelta(days=days - 1)
+    range_start, _ = day_bounds(start_date, practice.zone)
+    _, range_end = day_bounds(end_date, practice.zone)
+    appointments = appointments_in_range(practice=practice, start=range_start, end=range_end, staff=staff)
+    grid = build_week(
+        appointments=appointments.prefetch_related("assignees__user"),
+        busy=busy.busy_intervals(member=staff, start=range_start, end=range_end),
+        working_hours=working_hours_for_member(member=staff),
+        start_date=start_date,
+        zone=practice.zone,
+        days=days,
+        today=_today(practice),
+    )
+    step = timedelta(days=days)
+    return {
+        "grid": grid,
+        "staff": staff,
+        "span": span,
+        "day": day,
+        "members": practice_members(practice=practice),
+        "can_manage": can_manage_member(actor, staff),
+        "prev_url": week_url(staff, start_date - step, span),
+        "next_url": week_url(staff, start_date + step, span),
+        "today_url": week_url(staff, _today(practice), span),
+        "day_url": week_url(staff, day, "day"),
+        "week_url": week_url(staff, day, "week"),
+        "section": "calendars",
+    }
+
+
+def week(request: HttpRequest) -> HttpResponse:
+    """One staff member's week (or day) as a time grid. ``?staff=<membership id>&date=&span=day``."""
+    if request.get_membership() is None:
+        return render(request, "portal/no_practice.html")
+    actor = current_membership(request)
+    staff = _member_or_404(actor.practice, request.GET["staff"]) if request.GET.get("staff") else actor
+    day = _parse_date(request.GET.get("date")) or _today(actor.practice)
+    span = "day" if request.GET.get("span") == "day" else "week"
+    context = _week_context(actor, staff, day, span)
+    if request.htmx:
+        return render(request, "calendars/partials/week_grid.html", context)
+    return render(request, "calendars/week.html", context)
+
+
+def _saved_response(request: HttpRequest, actor: Membership, appointment: Appointment) -> HttpResponse:
+    """After a change: a plain redirect to the week, or for htmx the refreshed week grid
+    (retargeted from the modal) with the messages swapped in out of band."""
+    day = appointment.start.astimezone(actor.practice.zone).date()
+    url = week_url(appointment.staff, day)
+    if not request.htmx:
+        return redirect(url)
+    context = _week_context(actor, appointment.staff, day, "week")
+    html = render_to_string("calendars/partials/week_grid.html", context, request)
+    html += render_to_string("portal/partials/messages.html", {"oob": True}, request)
+    response = HttpResponse(html)
+    retarget(response, "#week-region")
+    reswap(response, "outerHTML")
+    push_url(response, url)
+    return trigger_client_event(response, "modal-close")
+
+
+def _report(request: HttpRequest, verb: str, appointment: Appointment, warnings=()) -> None:
+    when = format_local_range(appointment.start, appointment.end, appointment.practice.zone)
+    messages.success(request, f"{verb} “{appointment.title}” for {appointment.staff.display_name}, {when}.")
+    for warning in warnings:
+        messages.warning(request, warning)
+
+
+def _form_response(request: HttpRequest, context: dict) -> HttpResponse:
+    context.setdefault("section", "calendars")
+    context["in_modal"] = bool(request.htmx)
+    if request.htmx:
+        return render(request, "calendars/partials/appointment_form.html", context)
+    return render(request, "calendars/appointment_form.html", context)
+
+
+# --- appointments ---------------------------------------------------------------------------
+
+
+def appointment_new(request: HttpRequest) -> HttpResponse:
+    """Book. GET takes ``staff``, ``date`` and ``start`` (HH:MM) to prefill from a clicked slot."""
+    actor = current_membership(request)
+    practice = actor.practice
+    if request.method == "POST":
+        form = AppointmentForm(request.POST, actor=actor)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = services.appointment_book(
+                    practice=practice,
+                    created_by=request.user,
+                    overrides=data["overrides"],
+                    **form.service_fields(),
+                )
+            except BookingError as exc:
+                form.add_booking_error(exc)
+            else:
+                _report(request, "Booked", result.appointment, result.warnings)
+                return _saved_response(request, actor, result.appointment)
+    else:
+        form = AppointmentForm(actor=actor, initial=_prefill(request, actor))
+    return _form_response(request, {"form": form, "appointment": None})
+
+
+def _prefill(request: HttpRequest, actor: Membership) -> dict:
+    practice = actor.practice
+    staff = actor
+    if request.GET.get("staff") and actor.is_admin:
+        staff = _member_or_404(practice, request.GET["staff"])
+    initial = {"staff": staff.pk, "date": _parse_date(request.GET.get("date")) or _today(practice)}
+    try:
+        start = datetime.strptime(request.GET.get("start", ""), "%H:%M")
+    except ValueError:
+        return initial
+    end = start + timedelta(minutes=practice.default_appointment_minutes)
+    initial["start_time"] = start.time()
+    if end.date() == start.date():
+        initial["end_time"] = end.time()
+    return initial
+
+
+def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = current_membership(request)
+    appointment = _appointment_or_404(actor, pk)
+    context = {
+        "appointment": appointment,
+        "history": appointment_history(appointment=appointment),
+        "can_manage": can_manage_member(actor, appointment.staff),
+        "when": format_local_range(appointment.start, appointment.end, actor.practice.zone),
+        "back_url": week_url(appointment.staff, appointment.start.astimezone(actor.practice.zone).date()),
+        "in_modal": bool(request.htmx),
+        "section": "calendars",
+    }
+    if request.htmx:
+        return render(request, "calendars/partials/appointment_detail.html", context)
+    return render(request, "calendars/appointment_detail.html", context)
+
+
+def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = current_membership(request)
+    appointment = _managed_appointment_or_404(actor, pk)
+    if not appointment.is_active:
+        messages.info(request, "This appointment was cancelled; it can no longer be changed.")
+        return redirect("calendars:appointment_detail", pk=appointment.pk)
+    if request.method == "POST":
+        form = AppointmentForm(request.POST, actor=actor, appointment=appointment)
+        if form.is_valid():
+            try:
+                result = services.appointment_update(
+                    appointment=appointment,
+                    actor=request.user,
+                    overrides=form.cleaned_data["overrides"],
+                    **form.service_fields(),
+                )
+            except BookingError as exc:
+                form.add_booking_error(exc)
+            else:
+                _report(request, "Saved", result.appointment, result.warnings)
+                return _saved_response(request, actor, result.appointment)
+    else:
+        form = AppointmentForm(actor=actor, appointment=appointment)
+    context = {
+        "form": form,
+        "appointment": appointment,
+        "history": appointment_history(appointment=appointment),
+    }
+    return _form_response(request, context)
+
+
+def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST cancels (the appointment and its history are kept)."""
+    actor = current_membership(request)
+    appointment = _managed_appointment_or_404(actor, pk)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        appointment = services.appointment_cancel(
+            appointment=appointment, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+        _report(request, "Cancelled", appointment)
+        return _saved_response(request, actor, appointment)
+    context = {
+        "form": form,
+        "appointment": appointment,
+        "when": format_local_range(appointment.start, appointment.end, actor.practice.zone),
+        "in_modal": bool(request.htmx),
+        "section": "calendars",
+    }
+    if request.htmx:
+        return render(request, "calendars/partials/appointment_cancel.html", context)
+    return render(request, "calendars/appointment_cancel.html", context)
+
+
+def appointment_list(request: HttpRequest) -> HttpResponse:
+    """Every appointment of the practice, cancelled ones included, filtered by staff/status/dates."""
+    actor = current_membership(request)
+    practice = actor.practice
+    today = _today(practice)
+    data = request.GET.copy()
+    data.setdefault("date_from", today.isoformat())
+    data.setdefault("date_to", (today + timedelta(days=30)).isoformat())
+    form = AppointmentFilterForm(data, practice=practice, today=today)
+    page = None
+    if form.is_valid():
+        filters = form.cleaned_data
+        start, _ = day_bounds(filters["date_from"], practice.zone)
+        _, end = day_bounds(filters["date_to"], practice.zone)
+        appointments = appointments_for_list(
+            practice=practice, staff=filters["staff"], status=filters["status"] or None, start=start, end=end
+        )
+        page = Paginator(appointments, 50).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "actor": actor, "section": "calendars"}
+    if request.htmx:
+        return render(request, "calendars/partials/appointment_list.html", context)
+    return render(request, "calendars/appointment_list.html", context)
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def settings_connections(request: HttpRequest) -> HttpResponse:
+    """Calendar Settings → Connections. Empty until a Google calendar is connected."""
+    actor = current_membership(request)
+    return render(
+        request,
+        "calendars/settings_connections.html",
+        {"actor": actor, "tab": "connections", "section": "calendars"},
+    )
+
+
+def working_hours(request: HttpRequest, member_id: int) -> HttpResponse:
+    """A member's working week. Admins edit anyone's in their practice; staff view their own."""
+    actor = current_membership(request)
+    member = _member_or_404(actor.practice, member_id, include_inactive=True)
+    if not can_manage_member(actor, member):
+        raise Http404("No such staff member.")
+    can_edit = actor.is_admin
+    if request.method == "POST" and not can_edit:
+        raise Http404("Only practice admins change working hours.")
+    hours = working_hours_for_member(member=member)
+    form = WorkingHoursForm(request.POST or None, hours=hours)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.working_hours_set(member=member, intervals=form.cleaned_data["intervals"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Saved {member.display_name}'s working hours.")
+            return redirect("accounts:working_hours", member_id=member.pk)
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    context = {
+        "form": form,
+        "member": member,
+        "can_edit": can_edit,
+        "section": "team" if actor.is_admin else "calendars",
+    }
+    return render(request, "calendars/working_hours.html", context)

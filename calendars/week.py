@@ -1,0 +1,253 @@
+"""The week grid as data: days as columns, appointments and busy time as positioned blocks.
+
+Pure: no ORM, no requests. Everything is placed by the practice's *wall clock*, so a
+09:00 appointment is drawn at 09:00 on both sides of a daylight-saving change, and a
+23- or 25-hour day keeps the same rows as any other (the skipped hour is drawn as a gap,
+the repeated hour shares its rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+DAY_MINUTES = 24 * 60
+
+
+@dataclass
+class Block:
+    """Something drawn in a day column, ``top``/``height`` in minutes below the grid's first hour."""
+
+    top: int
+    height: int
+    start: datetime  # local, clipped to the day
+    end: datetime  # local, clipped to the day
+    item: Any  # the appointment or busy interval drawn
+    lane: int = 0
+    lanes: int = 1
+    continues_before: bool = False
+    continues_after: bool = False
+
+    @property
+    def time_label(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Band:
+    """A stretch of working (bookable) time in a day column."""
+
+    top: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Slot:
+    """An empty-slot target: clicking it books from ``time``. ``exists`` is False in a DST gap."""
+
+    top: int
+    height: int
+    time: time
+    exists: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.time:%H:%M}"
+
+
+@dataclass
+class DayColumn:
+    date: date
+    is_today: bool
+    hours_long: int  # 23, 24 or 25
+    working: list[Band] = field(default_factory=list)
+    slots: list[Slot] = field(default_factory=list)
+    busy: list[Block] = field(default_factory=list)
+    appointments: list[Block] = field(default_factory=list)
+
+    @property
+    def clock_change(self) -> str:
+        if self.hours_long < 24:
+            return "Clocks go forward"
+        if self.hours_long > 24:
+            return "Clocks go back"
+        return ""
+
+
+@dataclass
+class WeekGrid:
+    start_date: date
+    days: list[DayColumn]
+    first_hour: int
+    last_hour: int
+    zone: ZoneInfo
+
+    @property
+    def total_minutes(self) -> int:
+        return (self.last_hour - self.first_hour) * 60
+
+    @property
+    def hours(self) -> list[tuple[int, str]]:
+        """(top in minutes, label) for each hour line."""
+        return [((h - self.first_hour) * 60, f"{h:02d}:00") for h in range(self.first_hour, self.last_hour)]
+
+    @property
+    def end_date(self) -> date:
+        return self.start_date + timedelta(days=len(self.days) - 1)
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(day, time.min, tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def _wall_exists(day: date, at: time, zone: ZoneInfo) -> bool:
+    naive = datetime.combine(day, at)
+    aware = naive.replace(tzinfo=zone)
+    return aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) == naive
+
+
+def _segment(start: datetime, end: datetime, day: date, zone: ZoneInfo):
+    """The part of [start, end) on local ``day`` as (local start, local end, wall minutes from, to)."""
+    day_start, day_end = _day_bounds(day, zone)
+    seg_start, seg_end = max(start, day_start), min(end, day_end)
+    if seg_start >= seg_end:
+        return None
+    local_start, local_end = seg_start.astimezone(zone), seg_end.astimezone(zone)
+    from_minute = _minutes(local_start.time())
+    to_minute = DAY_MINUTES if seg_end == day_end else _minutes(local_end.time())
+    if to_minute <= from_minute:  # inside the repeated hour when clocks go back
+        to_minute = from_minute + int((seg_end - seg_start).total_seconds() // 60)
+    return local_start, local_end, from_minute, to_minute, seg_start > start, seg_end < end
+
+
+def _assign_lanes(blocks: list[Block]) -> None:
+    """Side by side when blocks overlap (a flagged conflict): each cluster shares its width."""
+    blocks.sort(key=lambda b: (b.top, -b.height))
+    cluster: list[Block] = []
+    lane_ends: list[int] = []
+    cluster_end = -1
+
+    def close() -> None:
+        for member in cluster:
+            member.lanes = len(lane_ends)
+
+    for block in blocks:
+        if cluster and block.top >= cluster_end:
+            close()
+            cluster, lane_ends = [], []
+        for index, lane_end in enumerate(lane_ends):
+            if lane_end <= block.top:
+                block.lane, lane_ends[index] = index, block.top + block.height
+                break
+        else:
+            block.lane = len(lane_ends)
+            lane_ends.append(block.top + block.height)
+        cluster.append(block)
+        cluster_end = max(cluster_end, block.top + block.height)
+    if cluster:
+        close()
+
+
+def _span(
+    appointments: Sequence[Any],
+    working_hours: Mapping[int, Sequence[tuple[time, time]]],
+    days: list[date],
+    zone: ZoneInfo,
+    default_span: tuple[int, int],
+) -> tuple[int, int]:
+    """Hours to draw: the default, widened to every working interval and appointment shown."""
+    first, last = default_span
+    for day in days:
+        for start, end in working_hours.get(day.weekday(), ()):
+            first = min(first, start.hour)
+            last = max(last, end.hour + (1 if end.minute else 0))
+        for appointment in appointments:
+            segment = _segment(appointment.start, appointment.end, day, zone)
+            if segment:
+                first = min(first, segment[2] // 60)
+                last = max(last, -(-segment[3] // 60))
+    return max(first, 0), min(last, 24)
+
+
+def _clip(from_minute: int, to_minute: int, first_hour: int, last_hour: int) -> tuple[int, int] | None:
+    top = max(from_minute, first_hour * 60) - first_hour * 60
+    bottom = min(to_minute, last_hour * 60) - first_hour * 60
+    return (top, bottom - top) if bottom > top else None
+
+
+def build_week(
+    *,
+    appointments: Iterable[Any],
+    busy: Iterable[Any],
+    working_hours: Mapping[int, Sequence[tuple[time, time]]],
+    start_date: date,
+    zone: ZoneInfo,
+    days: int = 7,
+    today: date | None = None,
+    default_span: tuple[int, int] = (7, 20),
+    slot_minutes: int = 30,
+) -> WeekGrid:
+    """Lay out ``days`` local days from ``start_date`` as columns.
+
+    ``appointments`` need ``start``/``end`` (aware); ``busy`` items too (``BusyInterval``).
+    ``working_hours`` maps weekday (Monday 0) to local (start, end) times. Blocks keep the
+    original object in ``item`` for the template. Returns a ``WeekGrid``.
+    """
+    appointments = list(appointments)
+    busy = list(busy)
+    dates = [start_date + timedelta(days=offset) for offset in range(days)]
+    first_hour, last_hour = _span(appointments, working_hours, dates, zone, default_span)
+    columns = []
+    for day in dates:
+        day_start, day_end = _day_bounds(day, zone)
+        column = DayColumn(
+            date=day,
+            is_today=day == today,
+            hours_long=round((day_end - day_start).total_seconds() / 3600),
+        )
+        for start, end in working_hours.get(day.weekday(), ()):
+            clipped = _clip(_minutes(start), _minutes(end), first_hour, last_hour)
+            if clipped:
+                column.working.append(Band(*clipped))
+        for minute in range(first_hour * 60, last_hour * 60, slot_minutes):
+            at = time(minute // 60, minute % 60)
+            top = minute - first_hour * 60
+            column.slots.append(Slot(top, slot_minutes, at, _wall_exists(day, at, zone)))
+        for target, items in ((column.busy, busy), (column.appointments, appointments)):
+            for item in items:
+                segment = _segment(item.start, item.end, day, zone)
+                if segment is None:
+                    continue
+                local_start, local_end, from_minute, to_minute, before, after = segment
+                clipped = _clip(from_minute, to_minute, first_hour, last_hour)
+                if clipped:
+                    target.append(
+                        Block(
+                            *clipped,
+                            local_start,
+                            local_end,
+                            item,
+                            continues_before=before,
+                            continues_after=after,
+                        )
+                    )
+        _assign_lanes(column.appointments)
+        columns.append(column)
+    return WeekGrid(
+        start_date=start_date, days=columns, first_hour=first_hour, last_hour=last_hour, zone=zone
+    )
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
