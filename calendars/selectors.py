@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 
 from copilot.accounts.models import Membership, Practice
 
 from . import busy
-from .models import Appointment, WorkingHours
+from .models import Appointment, AppointmentChange, WorkingHours
 from .timezones import day_bounds
 
 
@@ -139,10 +139,48 @@ def free_slots(
 ) -> list[Slot]:
     """Bookable slots of ``minutes`` (default: the practice's appointment length)."""
     length = timedelta(minutes=minutes or member.practice.default_appointment_minutes)
+    zone = member.practice.zone
     slots = []
     for free_start, free_end in free_intervals(member=member, start_date=start_date, end_date=end_date):
-        cursor = free_start
+        # Step in UTC: adding to a zoned datetime adds wall-clock time, which on a DST change
+        # day yields times that do not exist, or repeats (or skips) an hour.
+        cursor = free_start.astimezone(UTC)
         while cursor + length <= free_end:
-            slots.append(Slot(cursor, cursor + length))
+            slots.append(Slot(cursor.astimezone(zone), (cursor + length).astimezone(zone)))
             cursor += length
     return slots
+
+
+def working_hours_for_member(*, member: Membership) -> dict[int, list[tuple[time, time]]]:
+    """``member``'s working week: weekday (Monday 0) to its local (start, end) times, in order."""
+    return {
+        weekday: [(h.start_time, h.end_time) for h in hours]
+        for weekday, hours in _hours_by_weekday(member).items()
+    }
+
+
+def appointments_for_list(
+    *,
+    practice: Practice,
+    staff: Membership | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> QuerySet[Appointment]:
+    """The practice's appointments for the list view: any status unless ``status`` is given,
+    optionally one staff member's, overlapping [start, end) when the bounds are given."""
+    qs = Appointment.objects.filter(practice=practice)
+    if staff is not None:
+        qs = qs.filter(staff=staff)
+    if status:
+        qs = qs.filter(status=status)
+    if start is not None:
+        qs = qs.filter(end__gt=start)
+    if end is not None:
+        qs = qs.filter(start__lt=end)
+    return qs.select_related("staff__user").order_by("start", "pk")
+
+
+def appointment_history(*, appointment: Appointment) -> QuerySet[AppointmentChange]:
+    """An appointment's history, newest first, with who made each change."""
+    return appointment.changes.select_related("actor").order_by("-at", "-pk")
