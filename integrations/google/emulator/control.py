@@ -1,0 +1,224 @@
+"""The control surface under `/_emulator/`: JSON, no auth, never fault-injected.
+
+Tests, benchmarks and `make run` use it to create accounts and calendars,
+mint tokens without a browser, revoke access, inject faults, invalidate
+sync tokens and read counters. See README.md for the full contract.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import event_ops, events, oauth, timeutil
+from . import scopes as sc
+from .errors import bad_request, not_found
+from .faults import FaultPlan
+from .store import ROLES
+from .wire import Request, Response, json_response
+
+if TYPE_CHECKING:
+    from .app import Emulator
+
+DEFAULT_TOKEN_SCOPES = ["openid", "email", "profile", sc.CALENDAR]
+
+
+def _account_json(app: Emulator, account: dict[str, Any]) -> dict[str, Any]:
+    calendar = app.store.calendar(account["email"]) or {}
+    return account | {"primaryCalendarId": account["email"], "timeZone": calendar.get("timeZone", "UTC")}
+
+
+def reset(app: Emulator, req: Request) -> Response:
+    """Forget accounts, calendars, events, tokens, channels, faults and stats (not clients or key)."""
+    app.store.reset()
+    app.faults.configure(None)
+    app.stats.reset()
+    return json_response({"reset": True})
+
+
+def create_user(app: Emulator, req: Request) -> Response:
+    body = req.json()
+    email = str(body.get("email") or "").strip().lower()
+    if "@" not in email:
+        raise bad_request('email is required, e.g. {"email": "ana@example.test", "name": "Ana"}')
+    time_zone = body.get("timeZone") or "UTC"
+    if not timeutil.is_zone(time_zone):
+        raise bad_request(f"Unknown time zone: {time_zone}")
+    account = app.store.add_account(email, body.get("name"), time_zone)
+    return json_response(_account_json(app, account), 201)
+
+
+def list_users(app: Emulator, req: Request) -> Response:
+    accounts = sorted(app.store.data["accounts"].values(), key=lambda a: a["email"])
+    return json_response({"items": [_account_json(app, a) for a in accounts]})
+
+
+def create_calendar(app: Emulator, req: Request) -> Response:
+    body = req.json()
+    owner = str(body.get("owner") or "").lower()
+    if not app.store.account(owner):
+        raise bad_request(f"owner {owner!r} is not an emulator account; create it with POST /_emulator/users")
+    time_zone = body.get("timeZone") or "UTC"
+    if not timeutil.is_zone(time_zone):
+        raise bad_request(f"Unknown time zone: {time_zone}")
+    acl = {}
+    for rule in body.get("acl") or []:
+        if rule.get("role") not in ROLES or not rule.get("email"):
+            raise bad_request(f"each acl rule needs an email and a role in {list(ROLES)}")
+        acl[rule["email"].lower()] = rule["role"]
+    calendar = app.store.add_calendar(
+        owner=owner,
+        summary=body.get("summary") or "Untitled",
+        time_zone=time_zone,
+        acl=acl,
+        calendar_id=body.get("id"),
+    )
+    return json_response(_calendar_json(calendar), 201)
+
+
+def _calendar_json(calendar: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "summary", "timeZone", "owner", "acl", "backgroundColor")
+    return {k: calendar[k] for k in keys}
+
+
+def mint_tokens(app: Emulator, req: Request) -> Response:
+    """A token response as `/token` gives it (offline: with refresh token), skipping the browser."""
+    body = req.json()
+    email = str(body.get("email") or "").lower()
+    if not app.store.account(email):
+        raise bad_request(f"unknown account {email!r}")
+    client_id = body.get("client_id") or oauth.DEFAULT_CLIENT_ID
+    if client_id not in app.store.clients:
+        raise bad_request(f"unknown client {client_id!r}")
+    try:
+        scopes = sc.ordered(sc.normalize(body.get("scopes") or DEFAULT_TOKEN_SCOPES))
+    except sc.UnknownScope as exc:
+        raise bad_request(f"unknown scope {exc}") from exc
+    tokens = oauth.issue_tokens(
+        app, email=email, client_id=client_id, scopes=scopes, offline=body.get("offline", True)
+    )
+    return json_response(tokens)
+
+
+def revoke(app: Emulator, req: Request) -> Response:
+    email = str(req.json().get("email") or "").lower()
+    return json_response({"revoked_grants": oauth.revoke_account(app, email)})
+
+
+def set_faults(app: Emulator, req: Request) -> Response:
+    try:
+        plan = FaultPlan.from_json(req.json())
+    except (ValueError, TypeError) as exc:
+        raise bad_request(str(exc)) from exc
+    app.faults.configure(plan)
+    return json_response(plan.to_json())
+
+
+def clear_faults(app: Emulator, req: Request) -> Response:
+    app.faults.configure(None)
+    return json_response({"faults": None})
+
+
+def get_faults(app: Emulator, req: Request) -> Response:
+    plan = app.faults.plan
+    return json_response({"faults": plan.to_json() if plan else None, "injected": app.faults.injected})
+
+
+def expire_sync_tokens(app: Emulator, req: Request) -> Response:
+    app.store.expire_sync_tokens()
+    return json_response({"expired": True})
+
+
+def get_stats(app: Emulator, req: Request) -> Response:
+    return json_response(app.stats.to_json())
+
+
+def reset_stats(app: Emulator, req: Request) -> Response:
+    app.stats.reset()
+    return json_response(app.stats.to_json())
+
+
+def state(app: Emulator, req: Request) -> Response:
+    snapshot = app.store.snapshot()
+    snapshot.pop("signing_key", None)
+    return json_response(snapshot)
+
+
+def register_client(app: Emulator, req: Request) -> Response:
+    return json_response(oauth.register_client(app, req.json()), 201)
+
+
+def list_clients(app: Emulator, req: Request) -> Response:
+    return json_response({"items": list(app.store.clients.values())})
+
+
+def channels(app: Emulator, req: Request) -> Response:
+    """Every channel and the recent delivery attempts (newest last)."""
+    return json_response(
+        {"items": list(app.store.data["channels"].values()), "deliveries": list(app.channels.log)}
+    )
+
+
+def push_config(app: Emulator, req: Request) -> Response:
+    body = req.json()
+    app.channels.retry_delay = float(body.get("retry_delay", app.channels.retry_delay))
+    app.channels.attempts = int(body.get("attempts", app.channels.attempts))
+    return json_response({"retry_delay": app.channels.retry_delay, "attempts": app.channels.attempts})
+
+
+# -- acting as a person, without a token -----------------------------------------------
+def _owned_calendar(app: Emulator, calendar_id: str) -> dict[str, Any]:
+    calendar = app.store.calendar(calendar_id)
+    if calendar is None:
+        raise not_found()
+    return calendar
+
+
+def _found(app: Emulator, calendar: dict[str, Any], event_id: str) -> dict[str, Any]:
+    event = event_ops.find(app.store, calendar, event_id)
+    if event is None:
+        raise not_found()
+    return event
+
+
+def insert_event(app: Emulator, req: Request, calendarId: str) -> Response:
+    """Insert an event as the calendar's owner (a person editing in Google)."""
+    calendar = _owned_calendar(app, calendarId)
+    event = event_ops.insert(app.store, calendar, req.json(), calendar["owner"])
+    return json_response(events.render(event, calendar, app.base_url), 201)
+
+
+def patch_event(app: Emulator, req: Request, calendarId: str, eventId: str) -> Response:
+    calendar = _owned_calendar(app, calendarId)
+    current = _found(app, calendar, eventId)
+    event = event_ops.patch(app.store, calendar, current, req.json(), calendar["owner"])
+    return json_response(events.render(event, calendar, app.base_url))
+
+
+def delete_event(app: Emulator, req: Request, calendarId: str, eventId: str) -> Response:
+    calendar = _owned_calendar(app, calendarId)
+    event_ops.delete(app.store, calendar, _found(app, calendar, eventId))
+    return json_response({"deleted": eventId})
+
+
+ROUTES = [
+    ("POST", "/_emulator/reset", reset),
+    ("POST", "/_emulator/users", create_user),
+    ("GET", "/_emulator/users", list_users),
+    ("POST", "/_emulator/calendars", create_calendar),
+    ("POST", "/_emulator/calendars/{calendarId}/events", insert_event),
+    ("PATCH", "/_emulator/calendars/{calendarId}/events/{eventId}", patch_event),
+    ("DELETE", "/_emulator/calendars/{calendarId}/events/{eventId}", delete_event),
+    ("POST", "/_emulator/tokens", mint_tokens),
+    ("POST", "/_emulator/revoke", revoke),
+    ("POST", "/_emulator/faults", set_faults),
+    ("DELETE", "/_emulator/faults", clear_faults),
+    ("GET", "/_emulator/faults", get_faults),
+    ("POST", "/_emulator/expire-sync-tokens", expire_sync_tokens),
+    ("GET", "/_emulator/stats", get_stats),
+    ("POST", "/_emulator/stats/reset", reset_stats),
+    ("GET", "/_emulator/state", state),
+    ("POST", "/_emulator/clients", register_client),
+    ("GET", "/_emulator/clients", list_clients),
+    ("GET", "/_emulator/channels", channels),
+    ("POST", "/_emulator/push", push_config),
+]

@@ -1,0 +1,176 @@
+"""Event state changes and recurring-event expansion, shared by the API and the HTML page.
+
+Callers hold `store.lock` and have already checked access. Every write ends
+in `Store.write_event`, so etags, sync sequence numbers and push notifications
+behave the same whoever made the change.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from . import errors, events, recurrence, timeutil
+from .store import Store, random_id
+
+HORIZON_PAST = dt.timedelta(days=365)
+HORIZON_FUTURE = dt.timedelta(days=730)
+
+
+def organizer_for(store: Store, calendar: dict[str, Any]) -> dict[str, Any]:
+    """Who organizes events on `calendar`: the owner on a primary, the calendar itself otherwise."""
+    if calendar["id"] == calendar["owner"]:
+        account = store.account(calendar["owner"]) or {}
+        return {"email": calendar["id"], "displayName": account.get("name", calendar["id"])}
+    return {"email": calendar["id"], "displayName": calendar["summary"]}
+
+
+def default_window() -> tuple[dt.datetime, dt.datetime]:
+    """Where recurring series are expanded when a query gives no bounds."""
+    now = timeutil.now()
+    return now - HORIZON_PAST, now + HORIZON_FUTURE
+
+
+# -- reading ---------------------------------------------------------------------------
+def find(store: Store, calendar: dict[str, Any], event_id: str) -> dict[str, Any] | None:
+    """A stored event, or an unmodified recurring instance synthesized from its master."""
+    stored = store.events(calendar["id"]).get(event_id)
+    if stored is not None:
+        return stored
+    parts = events.split_instance_id(event_id)
+    if not parts:
+        return None
+    master = store.events(calendar["id"]).get(parts[0])
+    if not master or not master.get("recurrence") or events.is_cancelled(master):
+        return None
+    try:
+        original = events.original_from_stamp(parts[1], master, calendar)
+    except ValueError:
+        return None
+    return _occurrence(master, original, calendar)
+
+
+def _occurrence(
+    master: dict[str, Any], original: dt.datetime, calendar: dict[str, Any]
+) -> dict[str, Any] | None:
+    start = events.series_start(master, calendar)
+    window_end = original + dt.timedelta(seconds=1)
+    for candidate in recurrence.occurrences(
+        master["recurrence"], start, dt.timedelta(0), original, window_end, 1
+    ):
+        if candidate == original:
+            return events.instance_of(master, original, calendar)
+    return None
+
+
+def expand(
+    store: Store,
+    calendar: dict[str, Any],
+    master: dict[str, Any],
+    window_start: dt.datetime | None,
+    window_end: dt.datetime | None,
+    limit: int = recurrence.MAX_INSTANCES,
+) -> list[dict[str, Any]]:
+    """Instances of `master` overlapping the window (default: the bounded horizon).
+
+    Stored exceptions replace their instance; cancelled ones are included and
+    left for the caller to filter.
+    """
+    default_start, default_end = default_window()
+    window_start = window_start or max(default_start, events.instant(master["start"], calendar))
+    window_end = window_end or default_end
+    start = events.series_start(master, calendar)
+    master_start, master_end = events.bounds(master, calendar)
+    lo, hi = _series_window(master, calendar, window_start, window_end)
+    stored = store.events(calendar["id"])
+    result = []
+    for original in recurrence.occurrences(
+        master["recurrence"], start, master_end - master_start, lo, hi, limit
+    ):
+        instance = events.instance_of(master, original, calendar)
+        result.append(copy.deepcopy(stored.get(instance["id"], instance)))
+    return result
+
+
+def _series_window(
+    master: dict[str, Any], calendar: dict[str, Any], window_start: dt.datetime, window_end: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """The window expressed in the series' own kind of datetime (naive local for all-day)."""
+    if not events.is_all_day(master):
+        return window_start, window_end
+    zone = timeutil.zone(calendar["timeZone"])
+    return (
+        window_start.astimezone(zone).replace(tzinfo=None),
+        window_end.astimezone(zone).replace(tzinfo=None),
+    )
+
+
+# -- writing ---------------------------------------------------------------------------
+def insert(store: Store, calendar: dict[str, Any], body: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Create an event; 400 for a bad id, 409 for an id that exists or ever existed here."""
+    body = dict(body)
+    if body.get("id") is None:
+        body["id"] = random_id(26)
+    events.validate_id(body["id"])
+    if body["id"] in store.events(calendar["id"]):
+        raise errors.duplicate()
+    event = events.build(
+        body, calendar=calendar, organizer=organizer_for(store, calendar), creator_email=actor
+    )
+    return store.write_event(calendar["id"], event)
+
+
+def replace(
+    store: Store, calendar: dict[str, Any], current: dict[str, Any], body: dict[str, Any], actor: str
+) -> dict[str, Any]:
+    """Full update (PUT); a deleted event answers 410 `deleted`."""
+    if events.is_cancelled(current) and current["id"] in store.events(calendar["id"]):
+        raise errors.deleted()
+    if body.get("id") not in (None, current["id"]):
+        raise errors.bad_request("The event id in the body does not match the URL.")
+    organizer = current.get("organizer") or organizer_for(store, calendar)
+    event = events.build(body, calendar=calendar, organizer=organizer, creator_email=actor, previous=current)
+    return store.write_event(calendar["id"], event)
+
+
+def patch(
+    store: Store, calendar: dict[str, Any], current: dict[str, Any], body: dict[str, Any], actor: str
+) -> dict[str, Any]:
+    """Partial update: `body` merged over the current event, then validated like PUT."""
+    public = {k: v for k, v in current.items() if not k.startswith("_")}
+    return replace(store, calendar, current, events.merge_patch(public, body), actor)
+
+
+def delete(store: Store, calendar: dict[str, Any], current: dict[str, Any]) -> None:
+    """Cancel an event (a tombstone stays for sync); 410 when already deleted.
+
+    Deleting a recurring master cancels its stored exceptions too.
+    """
+    if events.is_cancelled(current):
+        raise errors.deleted()
+    store.write_event(calendar["id"], dict(copy.deepcopy(current), status="cancelled"))
+    if current.get("recurrence"):
+        for other in list(store.events(calendar["id"]).values()):
+            if other.get("recurringEventId") == current["id"] and not events.is_cancelled(other):
+                store.write_event(calendar["id"], dict(other, status="cancelled"))
+
+
+def move(
+    store: Store, source: dict[str, Any], destination: dict[str, Any], current: dict[str, Any]
+) -> dict[str, Any]:
+    """Move an event to another calendar, leaving a tombstone in the source."""
+    if events.is_cancelled(current):
+        raise errors.deleted()
+    if current.get("recurringEventId"):
+        raise errors.bad_request(
+            "Cannot change the organizer of an instance.", "cannotChangeOrganizerOfInstance"
+        )
+    if current["id"] in store.events(destination["id"]):
+        raise errors.duplicate()
+    moved = copy.deepcopy(current)
+    moved["organizer"] = organizer_for(store, destination)
+    for attendee in moved.get("attendees", []):
+        attendee.pop("organizer", None)
+    store.write_event(source["id"], dict(copy.deepcopy(current), status="cancelled"))
+    return store.write_event(destination["id"], moved)

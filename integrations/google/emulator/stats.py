@@ -1,0 +1,41 @@
+"""Request counters by route template and status, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any
+
+
+class Stats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._requests: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            self._parts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            self._total = 0
+            self._send_updates: dict[str, int] = defaultdict(int)
+
+    def count(self, route: str, status: int, *, batch_part: bool = False) -> None:
+        with self._lock:
+            table = self._parts if batch_part else self._requests
+            table[route][str(status)] += 1
+            if not batch_part:
+                self._total += 1
+
+    def note_send_updates(self, value: str) -> None:
+        with self._lock:
+            self._send_updates[value] += 1
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"requests": {route: {status: n}}, "batch_parts": {...}, "total": n, "send_updates": {...}}`."""
+        with self._lock:
+            return {
+                "requests": {k: dict(v) for k, v in self._requests.items()},
+                "batch_parts": {k: dict(v) for k, v in self._parts.items()},
+                "total": self._total,
+                "send_updates": dict(self._send_updates),
+            }
