@@ -123,10 +123,9 @@ def free_intervals(
     while day <= end_date:
         working.extend(working_intervals(member=member, day=day))
         day += timedelta(days=1)
-    taken = [
-        (a.start, a.end)
-        for a in overlapping_appointments(staff=member, start=range_start, end=range_end).only("start", "end")
-    ]
+    taken = list(
+        overlapping_appointments(staff=member, start=range_start, end=range_end).values_list("start", "end")
+    )
     taken.extend(
         (i.start, i.end) for i in busy.busy_intervals(member=member, start=range_start, end=range_end)
     )
@@ -137,7 +136,11 @@ def free_intervals(
 def free_slots(
     *, member: Membership, start_date: date, end_date: date, minutes: int | None = None
 ) -> list[Slot]:
-    """Bookable slots of ``minutes`` (default: the practice's appointment length)."""
+    """Bookable slots of ``minutes`` (default: the practice's appointment length).
+
+    Times are in the practice's zone; compare or subtract them in UTC (Python does arithmetic
+    on two times of one zone by the wall clock, which is wrong across a DST change).
+    """
     length = timedelta(minutes=minutes or member.practice.default_appointment_minutes)
     zone = member.practice.zone
     slots = []
