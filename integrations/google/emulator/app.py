@@ -99,7 +99,35 @@ class Emulator:
         self.stats = Stats()
         self.channels = ChannelHub(store, retry_delay=push_retry_delay, attempts=push_attempts)
         self.routes = _routes()
-        self.extra: dict[str, Any] = {}
+        self._defaults = self.settings()
+
+    # -- run-time settings ----------------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        return {
+            "access_token_lifetime": self.token_lifetime,
+            "push_retry_delay": self.channels.retry_delay,
+            "push_attempts": self.channels.attempts,
+        }
+
+    def configure(
+        self,
+        access_token_lifetime: int | None = None,
+        push_retry_delay: float | None = None,
+        push_attempts: int | None = None,
+    ) -> None:
+        if access_token_lifetime is not None:
+            self.token_lifetime = int(access_token_lifetime)
+        if push_retry_delay is not None:
+            self.channels.retry_delay = float(push_retry_delay)
+        if push_attempts is not None:
+            self.channels.attempts = int(push_attempts)
+
+    def reset(self) -> None:
+        """Forget all accounts and data, faults, stats and setting changes (keep clients and key)."""
+        self.store.reset()
+        self.faults.configure(None)
+        self.stats.reset()
+        self.configure(**self._defaults)
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.routes:

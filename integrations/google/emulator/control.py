@@ -29,9 +29,7 @@ def _account_json(app: Emulator, account: dict[str, Any]) -> dict[str, Any]:
 
 def reset(app: Emulator, req: Request) -> Response:
     """Forget accounts, calendars, events, tokens, channels, faults and stats (not clients or key)."""
-    app.store.reset()
-    app.faults.configure(None)
-    app.stats.reset()
+    app.reset()
     return json_response({"reset": True})
 
 
@@ -158,11 +156,17 @@ def channels(app: Emulator, req: Request) -> Response:
     )
 
 
-def push_config(app: Emulator, req: Request) -> Response:
+def config(app: Emulator, req: Request) -> Response:
+    """Change run-time knobs: `access_token_lifetime`, `push_retry_delay`, `push_attempts`.
+
+    Reset restores the values the emulator was started with.
+    """
     body = req.json()
-    app.channels.retry_delay = float(body.get("retry_delay", app.channels.retry_delay))
-    app.channels.attempts = int(body.get("attempts", app.channels.attempts))
-    return json_response({"retry_delay": app.channels.retry_delay, "attempts": app.channels.attempts})
+    try:
+        app.configure(**{k: body[k] for k in app.settings() if k in body})
+    except (TypeError, ValueError) as exc:
+        raise bad_request(f"invalid config: {exc}") from exc
+    return json_response(app.settings())
 
 
 # -- acting as a person, without a token -----------------------------------------------
@@ -220,5 +224,6 @@ ROUTES = [
     ("POST", "/_emulator/clients", register_client),
     ("GET", "/_emulator/clients", list_clients),
     ("GET", "/_emulator/channels", channels),
-    ("POST", "/_emulator/push", push_config),
+    ("GET", "/_emulator/config", lambda app, req: json_response(app.settings())),
+    ("POST", "/_emulator/config", config),
 ]

@@ -77,9 +77,7 @@ class EmulatorServer:
     def reset(self) -> None:
         """Same as `POST /_emulator/reset`: keeps clients and the signing key."""
         with self.app.store.lock:
-            self.app.store.reset()
-        self.app.faults.configure(None)
-        self.app.stats.reset()
+            self.app.reset()
 
     def stop(self) -> None:
         """Stop serving, stop push delivery, and flush the state file. Idempotent."""
