@@ -261,7 +261,7 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST cancels (the appointment and its history are kept)."""
     actor = current_membership(request)
     appointment = _managed_appointment_or_404(actor, pk)
-    form = CancelForm(request.POST or None)
+    form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         appointment = services.appointment_cancel(
             appointment=appointment, actor=request.user, reason=form.cleaned_data["reason"]
@@ -327,7 +327,7 @@ def working_hours(request: HttpRequest, member_id: int) -> HttpResponse:
     if request.method == "POST" and not can_edit:
         raise Http404("Only practice admins change working hours.")
     hours = working_hours_for_member(member=member)
-    form = WorkingHoursForm(request.POST or None, hours=hours)
+    form = WorkingHoursForm(request.POST if request.method == "POST" else None, hours=hours)
     if request.method == "POST" and form.is_valid():
         try:
             services.working_hours_set(member=member, intervals=form.cleaned_data["intervals"])

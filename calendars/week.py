@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 DAY_MINUTES = 24 * 60
+UTC = ZoneInfo("UTC")
 
 
 @dataclass
@@ -113,12 +114,14 @@ def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 def _wall_exists(day: date, at: time, zone: ZoneInfo) -> bool:
     naive = datetime.combine(day, at)
     aware = naive.replace(tzinfo=zone)
-    return aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) == naive
+    return aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
 
 
 def _segment(start: datetime, end: datetime, day: date, zone: ZoneInfo):
     """The part of [start, end) on local ``day`` as (local start, local end, wall minutes from, to)."""
-    day_start, day_end = _day_bounds(day, zone)
+    # Compare and subtract in UTC: Python does wall-clock arithmetic within one zone.
+    day_start, day_end = (bound.astimezone(UTC) for bound in _day_bounds(day, zone))
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     seg_start, seg_end = max(start, day_start), min(end, day_end)
     if seg_start >= seg_end:
         return None
@@ -213,7 +216,7 @@ def build_week(
         column = DayColumn(
             date=day,
             is_today=day == today,
-            hours_long=round((day_end - day_start).total_seconds() / 3600),
+            hours_long=round((day_end.astimezone(UTC) - day_start.astimezone(UTC)).total_seconds() / 3600),
         )
         for start, end in working_hours.get(day.weekday(), ()):
             clipped = _clip(_minutes(start), _minutes(end), first_hour, last_hour)
