@@ -1,0 +1,181 @@
+"""A demo practice to click through: "Demo Dental", its people, and a week of appointments.
+
+``seed_demo`` is idempotent: people and the practice are created only when missing (a password
+only for a new account), and appointments go through the booking service, skipping any that
+exist already or that a rule refuses, so running it again adds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from copilot.accounts.models import Membership, Practice, User
+from copilot.accounts.services import practice_create
+
+from .models import Appointment, WorkingHours
+from .services import BookingError, appointment_book, working_hours_set
+from .timezones import local_to_aware
+
+PRACTICE_NAME = "Demo Dental"
+PRACTICE_SLUG = "demo-dental"
+PRACTICE_TIME_ZONE = "America/New_York"
+PASSWORD = "demo-password-123"
+SUPERUSER_EMAIL = "root@demo-dental.test"
+
+# (email, first name, last name, role, what they do)
+PEOPLE = [
+    ("admin@demo-dental.test", "Alex", "Morgan", Membership.Role.ADMIN, "practice admin"),
+    ("dr.alvarez@demo-dental.test", "Dr. Maria", "Alvarez", Membership.Role.STAFF, "dentist"),
+    ("sam.lee@demo-dental.test", "Sam", "Lee", Membership.Role.STAFF, "hygienist"),
+]
+WORKING_WEEK = [
+    (weekday, start, end)
+    for weekday in range(5)
+    for start, end in ((time(8), time(12)), (time(13), time(17)))
+]
+
+# Daily patterns of (start "HH:MM", minutes, kind); weekdays take turns with them.
+DENTIST_DAYS = [
+    [
+        ("08:00", 60, "Filling"),
+        ("09:00", 30, "Check-up"),
+        ("09:30", 30, "Check-up"),
+        ("10:30", 90, "Crown preparation"),
+        ("13:00", 60, "Root canal"),
+        ("14:30", 30, "Emergency exam"),
+        ("15:30", 60, "Filling"),
+    ],
+    [
+        ("08:30", 30, "New patient exam"),
+        ("09:00", 60, "Filling"),
+        ("10:00", 30, "Check-up"),
+        ("11:00", 60, "Extraction"),
+        ("13:30", 90, "Crown fitting"),
+        ("15:30", 30, "Check-up"),
+        ("16:00", 30, "Check-up"),
+    ],
+]
+HYGIENIST_DAYS = [
+    [
+        ("08:00", 60, "Cleaning"),
+        ("09:00", 60, "Cleaning"),
+        ("10:00", 60, "Deep cleaning"),
+        ("11:00", 45, "Cleaning"),
+        ("13:00", 60, "Cleaning"),
+        ("14:00", 30, "Fluoride and sealants"),
+        ("15:00", 60, "Cleaning"),
+        ("16:00", 60, "Cleaning"),
+    ],
+    [
+        ("08:30", 60, "Cleaning"),
+        ("10:00", 60, "Periodontal maintenance"),
+        ("11:00", 60, "Cleaning"),
+        ("13:00", 60, "Cleaning"),
+        ("14:30", 60, "Cleaning"),
+        ("16:00", 45, "Whitening consultation"),
+    ],
+]
+PATIENTS = [
+    "Jordan Patel", "Priya Shah", "Tom Becker", "Lucia Romero", "Ava Kim", "Marcus Bell", "Hannah Cohen",
+    "Diego Torres", "Grace Liu", "Owen Murphy", "Fatima Rahman", "Ethan Brooks", "Sofia Rossi",
+    "Noah Williams", "Mei Tanaka", "Liam O'Connor", "Zara Ahmed", "Lucas Silva", "Chloe Martin",
+    "Ben Okafor", "Isabel Ortiz", "Ryan Walsh", "Nina Petrova", "Caleb Young", "Aisha Bello",
+]  # fmt: skip
+ROOMS = {"dr.alvarez@demo-dental.test": "Operatory 1", "sam.lee@demo-dental.test": "Hygiene room"}
+
+
+@dataclass(frozen=True)
+class Login:
+    email: str
+    password: str
+    name: str
+    what: str
+
+
+@dataclass
+class DemoResult:
+    practice: Practice
+    week_start: date
+    logins: list[Login] = field(default_factory=list)
+    users_created: int = 0
+    appointments_created: int = 0
+    appointments_skipped: int = 0
+
+
+def _user(email: str, *, first_name: str, last_name: str, result: DemoResult, superuser: bool = False):
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        create = User.objects.create_superuser if superuser else User.objects.create_user
+        user = create(email=email, password=PASSWORD, first_name=first_name, last_name=last_name)
+        result.users_created += 1
+    return user
+
+
+def _week_plan(monday: date) -> list[tuple[str, date, str, int, str]]:
+    """(staff email, day, start, minutes, title) for Monday to Friday of the week."""
+    plan = []
+    patients = iter(PATIENTS * 4)
+    for offset in range(5):
+        day = monday + timedelta(days=offset)
+        for email, patterns in (
+            ("dr.alvarez@demo-dental.test", DENTIST_DAYS),
+            ("sam.lee@demo-dental.test", HYGIENIST_DAYS),
+        ):
+            for start, minutes, kind in patterns[offset % len(patterns)]:
+                plan.append((email, day, start, minutes, f"{kind}: {next(patients)}"))
+    return plan
+
+
+@transaction.atomic
+def seed_demo(*, today: date | None = None) -> DemoResult:
+    """Create (or complete) the demo practice and book the week that holds ``today``.
+
+    ``today`` defaults to the current date in the practice's time zone. Returns what was
+    created and the logins to print; never raises for an appointment that cannot be booked.
+    """
+    practice = Practice.objects.filter(slug=PRACTICE_SLUG).first() or practice_create(
+        name=PRACTICE_NAME, slug=PRACTICE_SLUG, time_zone=PRACTICE_TIME_ZONE
+    )
+    today = today or timezone.now().astimezone(practice.zone).date()
+    result = DemoResult(practice=practice, week_start=today - timedelta(days=today.weekday()))
+
+    members: dict[str, Membership] = {}
+    for email, first_name, last_name, role, what in PEOPLE:
+        user = _user(email, first_name=first_name, last_name=last_name, result=result)
+        member, _ = Membership.objects.get_or_create(user=user, practice=practice, defaults={"role": role})
+        if not WorkingHours.objects.filter(member=member).exists():
+            working_hours_set(member=member, intervals=WORKING_WEEK)
+        members[email] = member
+        result.logins.append(Login(email, PASSWORD, user.display_name, what))
+    root = _user(SUPERUSER_EMAIL, first_name="Site", last_name="Admin", result=result, superuser=True)
+    result.logins.append(Login(root.email, PASSWORD, root.display_name, "Django admin superuser"))
+
+    admin = members[PEOPLE[0][0]].user
+    for email, day, start, minutes, title in _week_plan(result.week_start):
+        member = members[email]
+        starts_at = local_to_aware(datetime.combine(day, time.fromisoformat(start)), practice.zone)
+        exists = Appointment.objects.filter(
+            staff=member, start=starts_at, title=title, status=Appointment.Status.BOOKED
+        ).exists()
+        if exists:
+            result.appointments_skipped += 1
+            continue
+        try:
+            appointment_book(
+                practice=practice,
+                staff=member,
+                start=starts_at,
+                end=starts_at + timedelta(minutes=minutes),
+                title=title,
+                location=ROOMS[email],
+                created_by=admin,
+            )
+        except BookingError:  # someone moved things around since the last run: leave it be
+            result.appointments_skipped += 1
+        else:
+            result.appointments_created += 1
+    return result
