@@ -26,10 +26,22 @@ def organizer_for(store: Store, calendar: dict[str, Any]) -> dict[str, Any]:
     return {"email": calendar["id"], "displayName": calendar["summary"]}
 
 
-def default_window() -> tuple[dt.datetime, dt.datetime]:
-    """Where recurring series are expanded when a query gives no bounds."""
+def _is_finite(master: dict[str, Any]) -> bool:
+    rules = [line.upper() for line in master["recurrence"] if line.upper().startswith("RRULE")]
+    return all("COUNT=" in rule or "UNTIL=" in rule for rule in rules)
+
+
+def default_window(master: dict[str, Any], calendar: dict[str, Any]) -> tuple[dt.datetime, dt.datetime]:
+    """Where a series expands when a query gives no bounds.
+
+    A finite series (COUNT/UNTIL) expands whole. An endless one expands from
+    a year ago (or its start, if later) to two years past now or its start.
+    """
+    series_start = events.instant(master["start"], calendar)
+    if _is_finite(master):
+        return series_start, dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(days=2)
     now = timeutil.now()
-    return now - HORIZON_PAST, now + HORIZON_FUTURE
+    return max(series_start, now - HORIZON_PAST), max(series_start, now) + HORIZON_FUTURE
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -77,8 +89,8 @@ def expand(
     Stored exceptions replace their instance; cancelled ones are included and
     left for the caller to filter.
     """
-    default_start, default_end = default_window()
-    window_start = window_start or max(default_start, events.instant(master["start"], calendar))
+    default_start, default_end = default_window(master, calendar)
+    window_start = window_start or default_start
     window_end = window_end or default_end
     start = events.series_start(master, calendar)
     master_start, master_end = events.bounds(master, calendar)

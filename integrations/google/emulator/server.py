@@ -64,7 +64,7 @@ class EmulatorServer:
         shown = f"[{shown}]" if ":" in shown else shown
         self.url = f"http://{shown}:{self.port}"
         self._thread = threading.Thread(
-            target=httpd.serve_forever, name=f"google-emulator-{self.port}", daemon=True
+            target=httpd.serve_forever, args=(0.05,), name=f"google-emulator-{self.port}", daemon=True
         )
         self._stopped = False
 
