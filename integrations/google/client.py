@@ -9,10 +9,10 @@ not do that).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -337,8 +337,9 @@ class GoogleSession:
 
             batch = BatchHttpRequest(callback=callback, batch_uri=settings.GOOGLE_URLS["batch"])
             ids = []
-            for op in chunk:
-                request_id = uuid.uuid4().hex
+            for index, op in enumerate(chunk):
+                # Short ids keep the Content-ID header on one line (long ones get folded).
+                request_id = str(index)
                 ids.append(request_id)
                 batch.add(self._request(op), request_id=request_id)
             try:
@@ -414,10 +415,8 @@ class GoogleSession:
         return self._execute(self._service.events().watch(calendarId=calendar_id, body=body))
 
     def stop_channel(self, *, channel_id: str, resource_id: str) -> None:
-        try:
+        with contextlib.suppress(NotFound):  # already stopped or expired
             self._execute(self._service.channels().stop(body={"id": channel_id, "resourceId": resource_id}))
-        except NotFound:
-            pass  # already stopped or expired
 
     # -- free/busy
     def free_busy(

@@ -46,12 +46,14 @@ class Google:
 
     def user(self, email: str, name: str = "", time_zone: str = "America/New_York") -> dict:
         return self._post(
-            "/_emulator/users", {"email": email, "name": name or email.split("@")[0].title(), "timeZone": time_zone}
+            "/_emulator/users",
+            {"email": email, "name": name or email.split("@")[0].title(), "timeZone": time_zone},
         )
 
     def calendar(self, owner: str, summary: str, time_zone: str = "America/New_York", acl=()) -> str:
         answer = self._post(
-            "/_emulator/calendars", {"owner": owner, "summary": summary, "timeZone": time_zone, "acl": list(acl)}
+            "/_emulator/calendars",
+            {"owner": owner, "summary": summary, "timeZone": time_zone, "acl": list(acl)},
         )
         return answer["id"]
 
