@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import cycle
 
 from django.db import transaction
 from django.utils import timezone
@@ -79,13 +80,25 @@ HYGIENIST_DAYS = [
         ("16:00", 45, "Whitening consultation"),
     ],
 ]
+ADMIN_DAYS = [  # the practice admin sees patients about treatment plans and money
+    [
+        ("09:00", 30, "Treatment plan consultation"),
+        ("11:00", 30, "Insurance and billing review"),
+        ("14:00", 30, "Treatment plan consultation"),
+    ],
+    [("10:00", 30, "Treatment plan consultation"), ("15:00", 30, "Financing consultation")],
+]
 PATIENTS = [
     "Jordan Patel", "Priya Shah", "Tom Becker", "Lucia Romero", "Ava Kim", "Marcus Bell", "Hannah Cohen",
     "Diego Torres", "Grace Liu", "Owen Murphy", "Fatima Rahman", "Ethan Brooks", "Sofia Rossi",
     "Noah Williams", "Mei Tanaka", "Liam O'Connor", "Zara Ahmed", "Lucas Silva", "Chloe Martin",
     "Ben Okafor", "Isabel Ortiz", "Ryan Walsh", "Nina Petrova", "Caleb Young", "Aisha Bello",
 ]  # fmt: skip
-ROOMS = {"dr.alvarez@demo-dental.test": "Operatory 1", "sam.lee@demo-dental.test": "Hygiene room"}
+ROOMS = {
+    "admin@demo-dental.test": "Front office",
+    "dr.alvarez@demo-dental.test": "Operatory 1",
+    "sam.lee@demo-dental.test": "Hygiene room",
+}
 
 
 @dataclass(frozen=True)
@@ -118,10 +131,11 @@ def _user(email: str, *, first_name: str, last_name: str, result: DemoResult, su
 def _week_plan(monday: date) -> list[tuple[str, date, str, int, str]]:
     """(staff email, day, start, minutes, title) for Monday to Friday of the week."""
     plan = []
-    patients = iter(PATIENTS * 4)
+    patients = cycle(PATIENTS)
     for offset in range(5):
         day = monday + timedelta(days=offset)
         for email, patterns in (
+            ("admin@demo-dental.test", ADMIN_DAYS),
             ("dr.alvarez@demo-dental.test", DENTIST_DAYS),
             ("sam.lee@demo-dental.test", HYGIENIST_DAYS),
         ):

@@ -1,0 +1,61 @@
+# Copilot Calendars. `make run` starts the portal with demo data; `make test` runs the tests.
+# Everything runs from .venv (Python 3.11), which these targets create and keep up to date.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+
+# Tests and commands use PostgreSQL when DATABASE_URL is set (otherwise SQLite, db.sqlite3).
+ifdef DATABASE_URL
+export DATABASE_URL
+endif
+
+# `make run` talks to the local Google emulator unless real Google credentials are configured.
+ifeq ($(strip $(GOOGLE_CLIENT_ID)),)
+RUN_PROCESSES := web worker emulator
+run: export GOOGLE_EMULATOR_URL := http://127.0.0.1:8765
+else
+RUN_PROCESSES := web worker
+endif
+run: export DEBUG := 1
+
+.PHONY: run test lint bench clean venv
+
+venv: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when requirements.txt changed since the last install.
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+run: venv
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Portal:          http://127.0.0.1:8000/        admin@demo-dental.test / demo-password-123"
+	@echo "  Django admin:    http://127.0.0.1:8000/admin/  root@demo-dental.test / demo-password-123"
+	@if [ -n "$$GOOGLE_EMULATOR_URL" ]; then echo "  Google emulator: $$GOOGLE_EMULATOR_URL/"; fi
+	@echo "  Ctrl-C stops everything."
+	@echo
+	$(BIN)/honcho start -f Procfile.dev $(RUN_PROCESSES)
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: venv
+	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "No benchmarks yet: bench/run.py is missing."; fi
+
+# Removes caches and the virtualenv; keeps your data (db.sqlite3, var/).
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles tests/e2e/artifacts
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
