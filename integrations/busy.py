@@ -1,13 +1,150 @@
-"""Busy time from Google calendars, fed to the appointment book's busy-time interface."""
+"""Busy time from Google calendars, fed to the appointment book's busy-time interface.
+
+``intervals`` reads only the database (the pull keeps it current). ``ensure_fresh`` asks Google
+once, live, when the stored data of a staff member's connection is stale, and never blocks a
+booking because Google could not answer.
+"""
 
 from __future__ import annotations
 
-from calendars.busy import BusyInterval
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from calendars.busy import BusyInterval, FreshnessWarning
+from calendars.models import Appointment
+from copilot.accounts.models import Membership
+
+from . import services
+from .google import client
+from .models import BusyBlock, GoogleCalendar, GoogleConnection
+
+logger = logging.getLogger(__name__)
+Span = tuple[datetime, datetime]
+
+
+def subtract(spans: list[Span], cuts: list[Span]) -> list[Span]:
+    """The parts of ``spans`` not covered by any of ``cuts`` (both lists of [start, end))."""
+    result = []
+    cuts = sorted(cuts)
+    for start, end in sorted(spans):
+        cursor = start
+        for cut_start, cut_end in cuts:
+            if cut_end <= cursor or cut_start >= end:
+                continue
+            if cut_start > cursor:
+                result.append((cursor, cut_start))
+            cursor = max(cursor, cut_end)
+            if cursor >= end:
+                break
+        if cursor < end:
+            result.append((cursor, end))
+    return result
 
 
 class GoogleBusySource:
-    def intervals(self, *, member, start, end) -> list[BusyInterval]:
-        return []
+    """The book's ``BusySource`` for Google: linked and conflict calendars of a staff member's user."""
 
-    def ensure_fresh(self, *, member, start, end):
+    def intervals(self, *, member: Membership, start: datetime, end: datetime) -> list[BusyInterval]:
+        """Stored busy time overlapping [start, end), in one indexed query.
+
+        Blocks that stand for this practice's own appointments (``practice_tag``) are left out:
+        the book already knows them.
+        """
+        rows = (
+            BusyBlock.objects.filter(
+                calendar__user_id=member.user_id,
+                start__lt=end,
+                end__gt=start,
+            )
+            .filter(Q(calendar__is_linked=True) | Q(calendar__is_conflict=True))
+            .exclude(calendar__connection__state=GoogleConnection.State.UNLINKED)
+            .exclude(practice_tag=str(member.practice_id))
+            .values_list("start", "end", "summary", "is_private", "calendar__summary")
+        )
+        return [
+            BusyInterval(
+                start=block_start,
+                end=block_end,
+                source=calendar_name or "Google Calendar",
+                label="Busy" if private or not summary else summary,
+            )
+            for block_start, block_end, summary, private, calendar_name in rows
+        ]
+
+    def ensure_fresh(self, *, member: Membership, start: datetime, end: datetime) -> FreshnessWarning | None:
+        """When a connection's data is older than ``GOOGLE_STALE_MINUTES``, ask Google's freeBusy live.
+
+        One request per stale connection, for its selected calendars over [start, end); what it
+        finds is stored so ``intervals`` sees it. Fresh data costs no request. Returns a warning
+        (and lets the booking go ahead) when Google cannot answer.
+        """
+        stale_before = timezone.now() - timedelta(minutes=settings.GOOGLE_STALE_MINUTES)
+        connections = (
+            GoogleConnection.objects.filter(user_id=member.user_id)
+            .exclude(state=GoogleConnection.State.UNLINKED)
+            .filter(Q(last_sync_at__isnull=True) | Q(last_sync_at__lt=stale_before))
+        )
+        for connection in connections:
+            calendars = list(connection.calendars.filter(Q(is_linked=True) | Q(is_conflict=True)))
+            if not calendars:
+                continue
+            if not self._check_live(connection, calendars, member, start, end):
+                return FreshnessWarning(
+                    f"Could not check {connection.google_email}'s Google calendars just now; "
+                    "booked without that check."
+                )
         return None
+
+    def _check_live(
+        self,
+        connection: GoogleConnection,
+        calendars: list[GoogleCalendar],
+        member: Membership,
+        start: datetime,
+        end: datetime,
+    ) -> bool:
+        """Store live free/busy of ``calendars``; False when Google could not be asked or failed."""
+        if not connection.can_call_google or services.connection_is_backing_off(connection):
+            return False
+        try:
+            answer = services.open_session(connection).free_busy(
+                [c.calendar_id for c in calendars], start, end
+            )
+        except client.GoogleError as error:
+            logger.info("Live free/busy check of connection %s failed: %s", connection.pk, error)
+            return False
+        own = _own_appointments(member, start, end)
+        with transaction.atomic():
+            for calendar in calendars:
+                spans = answer.get(calendar.calendar_id)
+                if isinstance(spans, client.GoogleError) or not spans:
+                    continue
+                _store_new_busy(calendar, spans, own, start, end)
+        return True
+
+
+def _own_appointments(member: Membership, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """This practice's appointments of the member: free/busy shows them too, but they are not busy *time*."""
+    return list(
+        Appointment.objects.filter(status=Appointment.Status.BOOKED, start__lt=end, end__gt=start)
+        .filter(Q(staff=member) | Q(assignees=member))
+        .values_list("start", "end")
+        .distinct()
+    )
+
+
+def _store_new_busy(
+    calendar: GoogleCalendar, spans: list[Span], own: list[Span], start: datetime, end: datetime
+) -> None:
+    known = list(
+        BusyBlock.objects.filter(calendar=calendar, start__lt=end, end__gt=start).values_list("start", "end")
+    )
+    fresh = subtract([(max(s, start), min(e, end)) for s, e in spans], known + own)
+    BusyBlock.objects.bulk_create(
+        [BusyBlock(calendar=calendar, event_id="", start=s, end=e) for s, e in fresh if e > s]
+    )
