@@ -159,7 +159,7 @@ class Query:
 
     def sort_key(self, event: dict[str, Any]) -> list[Any]:
         if self.order_by == "updated":
-            return [event["updated"], event["id"]]
+            return [event["updated"], event.get("_seq", 0), event["id"]]
         return [events.instant(event["start"], self.calendar).timestamp(), event["id"]]
 
 
