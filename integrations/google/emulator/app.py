@@ -125,6 +125,7 @@ class Emulator:
     def reset(self) -> None:
         """Forget all accounts and data, faults, stats and setting changes (keep clients and key)."""
         self.store.reset()
+        self.channels.reset()
         self.faults.configure(None)
         self.stats.reset()
         self.configure(**self._defaults)

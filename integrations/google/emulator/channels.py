@@ -79,6 +79,12 @@ class ChannelHub:
     def start(self) -> None:
         self._worker.start()
 
+    def reset(self) -> None:
+        """Drop queued deliveries and the delivery log (channels live in the store)."""
+        with self._cond:
+            self._queue.clear()
+            self.log.clear()
+
     def close(self) -> None:
         with self._cond:
             self._stopped = True

@@ -150,7 +150,7 @@ class Receiver:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hooks/google"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, str]]:
         """Block until at least `count` calls arrived; return them all."""
