@@ -203,7 +203,8 @@ def build_week(
     """Lay out ``days`` local days from ``start_date`` as columns.
 
     ``appointments`` need ``start``/``end`` (aware); ``busy`` items too (``BusyInterval``).
-    ``working_hours`` maps weekday (Monday 0) to local (start, end) times. Blocks keep the
+    ``working_hours`` maps weekday (Monday 0) to local (start, end) times; empty means the
+    member is not restricted, so every day is drawn bookable. Blocks keep the
     original object in ``item`` for the template. Returns a ``WeekGrid``.
     """
     appointments = list(appointments)
@@ -218,6 +219,8 @@ def build_week(
             is_today=day == today,
             hours_long=round((day_end.astimezone(UTC) - day_start.astimezone(UTC)).total_seconds() / 3600),
         )
+        if not working_hours:  # no working week set: the booking rules do not restrict this member
+            column.working.append(Band(0, (last_hour - first_hour) * 60))
         for start, end in working_hours.get(day.weekday(), ()):
             clipped = _clip(_minutes(start), _minutes(end), first_hour, last_hour)
             if clipped:

@@ -52,6 +52,11 @@ def test_working_hours_are_bands_and_weekends_have_none():
     assert grid.days[5].working == [] and grid.days[6].working == []
 
 
+def test_member_without_working_hours_is_drawn_bookable_all_day():
+    grid = grid_for(working_hours={})
+    assert all([(b.top, b.height) for b in d.working] == [(0, 13 * 60)] for d in grid.days)
+
+
 def test_span_widens_to_an_early_appointment_and_late_working_hours():
     hours = {0: [(time(6, 30), time(21, 15))]}
     grid = grid_for([Appt(ny(2026, 11, 25, 5, 0), ny(2026, 11, 25, 5, 30))], working_hours=hours)
