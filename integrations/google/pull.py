@@ -204,7 +204,7 @@ def process_page(
                 if "_" not in event_id:  # a series (instance ids carry "_<start>")
                     removed_series.append(event_id)
                 ours.append((event_id, event))  # tombstones carry no tags: matched by event id
-                counts["cancelled"] += 1
+                counts["deleted"] += 1
                 continue
             tags = _safe_tags(event)
             if tags is not None:
@@ -434,26 +434,23 @@ def apply_our_event(*, link: EventLink, event: dict) -> str:
 
 def _google_loses(link: EventLink, event: dict, appointment: Appointment, deleted: bool) -> str:
     if deleted:
-        link.event_id, link.etag, link.pushed_hash = "", "", ""  # gone in Google: the push writes it anew
+        _remember(link, event, deleted=True)  # gone in Google: the push writes it anew
         summary = "A deletion in Google was overridden by a newer change in the portal"
     else:
-        link.etag = clean_text(event.get("etag"), 255) or link.etag  # so the push may overwrite it
+        _remember(link, event)  # what Google shows now: the push sees the difference and overwrites it
         summary = "A change in Google was overridden by a newer change in the portal"
-    link.needs_push = True
-    link.save(update_fields=["event_id", "etag", "pushed_hash", "needs_push", "updated"])
+    EventLink.objects.filter(pk=link.pk).update(needs_push=True)
     if appointment.is_active or not deleted:
         _record(appointment, "conflict", summary)
     return "google_lost"
 
 
 def _apply_assignee_copy(link: EventLink, event: dict, deleted: bool) -> str:
+    _remember(link, event, deleted=deleted)
     if deleted:
-        link.event_id, link.etag, link.pushed_hash = "", "", ""
-        link.save(update_fields=["event_id", "etag", "pushed_hash", "updated"])
         return "assignee_copy_deleted"
-    link.etag = clean_text(event.get("etag"), 255) or link.etag
-    link.needs_push = True  # the appointment is the staff member's: the push puts the copy back
-    link.save(update_fields=["etag", "needs_push", "updated"])
+    # The appointment is the staff member's: the push puts the assignee's copy back.
+    EventLink.objects.filter(pk=link.pk).update(needs_push=True)
     return "restore_assignee_copy"
 
 
