@@ -114,7 +114,7 @@ def pytest_collection_modifyitems(config, items):
         reason=f"needs PostgreSQL (this run uses {engine}); set DATABASE_URL=postgres://… to run it"
     )
     for item in items:
-        if "postgres" in item.keywords:
+        if item.get_closest_marker("postgres"):
             item.add_marker(skip)
 
 
