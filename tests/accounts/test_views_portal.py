@@ -95,3 +95,17 @@ def test_settings_pages_open_in_the_portal_shell(client, bob):
     integrations = client.get("/settings/integrations/")
     assertTemplateUsed(integrations, "base.html")
     assert "Google Calendar" in integrations.content.decode()
+
+
+def test_not_found_page_tells_a_user_without_a_practice_what_to_do(client, db, settings):
+    settings.DEBUG = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    user = User.objects.create_user(email="newbie@x.test", password=PASSWORD)
+    client.force_login(user)
+    response = client.get("/calendars/list/")
+    assert response.status_code == 404
+    assertTemplateUsed(response, "404.html")
+    assert "You're not a member of any practice yet" in response.content.decode()
