@@ -12,5 +12,4 @@ urlpatterns = [
     path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
     path("appointments/<int:pk>/edit/", views.appointment_edit, name="appointment_edit"),
     path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
-    path("settings/connections/", views.settings_connections, name="settings_connections"),
 ]

@@ -307,16 +307,6 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 # --- settings -------------------------------------------------------------------------------
 
 
-def settings_connections(request: HttpRequest) -> HttpResponse:
-    """Calendar Settings → Connections. Empty until a Google calendar is connected."""
-    actor = current_membership(request)
-    return render(
-        request,
-        "calendars/settings_connections.html",
-        {"actor": actor, "tab": "connections", "section": "calendars"},
-    )
-
-
 def working_hours(request: HttpRequest, member_id: int) -> HttpResponse:
     """A member's working week. Admins edit anyone's in their practice; staff view their own."""
     actor = current_membership(request)

@@ -1,14 +1,144 @@
-"""Settings → Integrations."""
+"""Settings → Integrations, and Calendars → Calendar Settings → Connections.
+
+A Google connection belongs to the signed-in person: every view resolves connections
+through ``connection_for_user`` (404 for anyone else's, admins included).
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from copilot.accounts.access import current_membership
 
+from . import services, tasks
+from .forms import CalendarChoiceForm
+from .google import client, oauth, push
+from .models import GoogleConnection
+from .selectors import connection_for_user, connections_for_user
+
+
+def _connection_rows(user) -> list[dict]:
+    rows = []
+    for connection in connections_for_user(user=user):
+        synced, total = push.resync_progress(connection)
+        rows.append(
+            {
+                "connection": connection,
+                "linked": next((c for c in connection.calendars.all() if c.is_linked), None),
+                "conflicts": [c for c in connection.calendars.all() if c.is_conflict],
+                "missing": services.missing_scope_words(connection),
+                "backlog": push.backlog(connection),
+                "synced": synced,
+                "total": total,
+                "reconnect_url": oauth.connect_url(login_hint=connection.google_email),
+            }
+        )
+    return rows
+
+
+def _context(request: HttpRequest, **extra) -> dict:
+    rows = _connection_rows(request.user)
+    return {
+        "actor": current_membership(request),
+        "rows": rows,
+        "syncing": any(row["backlog"] for row in rows),
+        "push_notifications_on": bool(settings.PUBLIC_BASE_URL),
+        "poll_minutes": settings.GOOGLE_POLL_MINUTES,
+        "connect_url": oauth.connect_url(),
+        **extra,
+    }
+
 
 def settings_integrations(request: HttpRequest) -> HttpResponse:
-    """The integrations page: one card per calendar provider (Google Calendar for now)."""
+    """Settings → Integrations: the Google Calendar card with the person's connection state."""
+    return render(request, "integrations/settings_integrations.html", _context(request, section="settings"))
+
+
+def connections(request: HttpRequest) -> HttpResponse:
+    """Calendars → Calendar Settings → Connections (the status region polls itself with htmx)."""
+    context = _context(request, tab="connections", section="calendars")
+    if request.htmx:
+        return render(request, "integrations/partials/connections.html", context)
+    return render(request, "integrations/connections.html", context)
+
+
+def add_connection(request: HttpRequest) -> HttpResponse:
+    """+ Add New: the calendar providers one can connect (Google Calendar)."""
+    return render(
+        request, "integrations/add_connection.html", _context(request, tab="connections", section="calendars")
+    )
+
+
+def choose_calendars(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pick the linked calendar and the conflict calendars from the account's live calendar list."""
     actor = current_membership(request)
-    return render(request, "integrations/settings_integrations.html", {"actor": actor, "section": "settings"})
+    connection = connection_for_user(user=request.user, pk=pk)
+    if connection.state in {GoogleConnection.State.UNLINKED}:
+        return redirect("integrations:connections")
+    error = ""
+    try:
+        calendars = services.connection_refresh_calendars(connection=connection)
+    except client.GoogleError:
+        connection.refresh_from_db()
+        calendars = list(connection.calendars.all())
+        error = connection.last_error or "Google did not answer; showing the calendars we knew."
+    form = CalendarChoiceForm(request.POST or None, calendars=calendars)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.connection_choose_calendars(
+                connection=connection,
+                linked_calendar_id=form.cleaned_data["linked"],
+                conflict_calendar_ids=form.cleaned_data["conflicts"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"Synchronization is active: appointments are written to your Google calendar "
+                f"({connection.google_email}) and its busy time blocks booking.",
+            )
+            return redirect("integrations:connections")
+    context = {
+        "actor": actor,
+        "connection": connection,
+        "form": form,
+        "calendars": calendars,
+        "error": error,
+        "missing": services.missing_scope_words(connection),
+        "reconnect_url": oauth.connect_url(login_hint=connection.google_email),
+        "tab": "connections",
+        "section": "calendars",
+    }
+    return render(request, "integrations/choose_calendars.html", context)
+
+
+@require_POST
+def sync_now(request: HttpRequest, pk: int) -> HttpResponse:
+    current_membership(request)
+    connection = connection_for_user(user=request.user, pk=pk)
+    if connection.state == GoogleConnection.State.ACTIVE:
+        GoogleConnection.objects.filter(pk=connection.pk).update(retry_after=None)
+        tasks.enqueue_catch_up(connection.pk)
+        messages.info(request, "Syncing now. The status below updates by itself.")
+    else:
+        messages.error(request, "This connection cannot sync until the warning below is resolved.")
+    return redirect("integrations:connections")
+
+
+@require_POST
+def unlink(request: HttpRequest, pk: int) -> HttpResponse:
+    current_membership(request)
+    connection = connection_for_user(user=request.user, pk=pk)
+    services.connection_unlink(connection=connection)
+    messages.success(
+        request,
+        f"Sync with {connection.google_email} has stopped. Your appointments stay here, and the events "
+        "already in Google stay there; they are no longer updated.",
+    )
+    return redirect("integrations:connections")
