@@ -28,7 +28,7 @@ class CalendarChoiceForm(forms.Form):
         calendar = next(c for c in self.calendars if c.calendar_id == value)
         if not calendar.is_writable:
             raise forms.ValidationError(
-                f"“{calendar.summary}” is shared with you read-only, so appointments cannot be written there. "
-                "Choose a calendar you own or can edit."
+                f"“{calendar.summary}” is shared with you read-only, so appointments cannot be "
+                "written there. Choose a calendar you own or can edit."
             )
         return value

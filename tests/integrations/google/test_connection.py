@@ -14,7 +14,7 @@ from django.utils import timezone
 from calendars.models import Appointment
 from integrations.google import client
 from integrations.models import GoogleCalendar, GoogleConnection
-from integrations.services import connection_check_health, connection_unlink, open_session
+from integrations.services import connection_check_health, open_session
 from tests.conftest import login
 
 from .oauth_flow import CALENDAR, HOST, connect_through_consent, consent, finish, start_connect
