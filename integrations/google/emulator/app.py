@@ -143,7 +143,8 @@ class Emulator:
         route, params = self.match(req.method, req.path)
         if route is None:
             response = self._not_found(req)
-            self.stats.count(f"{req.method} <unmatched>", response.status)
+            if not req.path.startswith("/_emulator/"):
+                self.stats.count(f"{req.method} <unmatched>", response.status)
             return response
         if route.area == "batch":
             response = self.serve_batch(req)

@@ -106,11 +106,12 @@ class ChannelHub:
         self._check_address(address)
         if channel_id in self.store.data["channels"]:
             raise errors.bad_request(f"Channel id {channel_id} not unique", "channelIdNotUnique")
+        quoted = urllib.parse.quote(url_calendar_id)
         channel = {
             "kind": "api#channel",
             "id": channel_id,
             "resourceId": resource_id(calendar_id),
-            "resourceUri": f"{base_url}/calendar/v3/calendars/{urllib.parse.quote(url_calendar_id)}/events?alt=json",
+            "resourceUri": f"{base_url}/calendar/v3/calendars/{quoted}/events?alt=json",
             "expiration": str(_expiration_ms(body)),
             "address": address,
             "calendarId": calendar_id,

@@ -15,10 +15,12 @@ from . import scopes as sc
 
 STYLE = """
 body{font-family:Arial,Helvetica,sans-serif;background:#f1f3f4;margin:0}
-main{max-width:520px;margin:40px auto;background:#fff;border:1px solid #dadce0;border-radius:8px;padding:24px 32px}
+main{max-width:520px;margin:40px auto;background:#fff;border:1px solid #dadce0;border-radius:8px;
+  padding:24px 32px}
 h1{font-size:22px;font-weight:400} .muted{color:#5f6368;font-size:13px}
 fieldset{border:none;padding:0;margin:16px 0} label{display:block;margin:8px 0}
-button{padding:8px 20px;margin-right:8px;border-radius:4px;border:1px solid #dadce0;background:#fff;cursor:pointer}
+button{padding:8px 20px;margin-right:8px;border-radius:4px;border:1px solid #dadce0;background:#fff;
+  cursor:pointer}
 button[value=allow]{background:#1a73e8;color:#fff;border-color:#1a73e8}
 .error{color:#d93025}
 """
@@ -61,7 +63,10 @@ def _account_choices(accounts: Iterable[dict[str, Any]], selected: str | None) -
             f"{escape(account['name'])} &lt;{escape(email)}&gt;</label>"
         )
     if not rows:
-        return "<p class=error id=no-accounts>No Google accounts exist yet. Create one with POST /_emulator/users.</p>"
+        return (
+            "<p class=error id=no-accounts>No Google accounts exist yet. "
+            "Create one with POST /_emulator/users.</p>"
+        )
     return "<fieldset><legend>Choose an account</legend>" + "".join(rows) + "</fieldset>"
 
 

@@ -254,7 +254,8 @@ def _next_sequence(event: dict[str, Any], body: dict[str, Any], previous: dict[s
     given = body.get("sequence")
     if given is not None and int(given) < current:
         raise bad_request(
-            "Invalid sequence value. The specified sequence number is below the current sequence number of the resource."
+            "Invalid sequence value. The specified sequence number is below the current sequence "
+            "number of the resource."
         )
     moved = any(event.get(k) != previous.get(k) for k in ("start", "end", "recurrence"))
     return max(int(given or current), current + (1 if moved else 0))
@@ -362,7 +363,7 @@ def instance_of(master: dict[str, Any], original: dt.datetime, calendar: dict[st
         end_value = when_at(original + duration, master["end"], zone)
     instance = {k: copy.deepcopy(v) for k, v in master.items() if k not in ("recurrence", "id")}
     instance["id"] = (
-        f"{master['id']}_{recurrence.instance_suffix(original if not is_all_day(master) else original.date())}"
+        f"{master['id']}_{recurrence.instance_suffix(original.date() if is_all_day(master) else original)}"
     )
     instance["recurringEventId"] = master["id"]
     instance["start"] = when_at(original, master["start"], zone)

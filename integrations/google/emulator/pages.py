@@ -29,7 +29,8 @@ UPCOMING_DAYS = 60
 STYLE = """
 body{font-family:Arial,Helvetica,sans-serif;margin:0;background:#f8f9fa;color:#202124}
 header{background:#1a73e8;color:#fff;padding:12px 24px} header a{color:#fff;text-decoration:none}
-main{max-width:900px;margin:24px auto;padding:0 16px} table{border-collapse:collapse;width:100%;background:#fff}
+main{max-width:900px;margin:24px auto;padding:0 16px}
+table{border-collapse:collapse;width:100%;background:#fff}
 td,th{border-bottom:1px solid #e0e0e0;padding:6px 8px;text-align:left;vertical-align:top}
 .badge{background:#e8f0fe;color:#1967d2;border-radius:8px;padding:1px 6px;font-size:12px}
 .error{color:#d93025} label{display:block;margin:6px 0} input[type=text],textarea{width:100%}
@@ -79,7 +80,10 @@ def index(app: Emulator, req: Request) -> Response:
         )
     table = "<table><tr><th>Account</th><th>Calendars</th></tr>" + "".join(rows) + "</table>"
     if not rows:
-        table = "<p>No accounts yet. Create one with <code>POST /_emulator/users</code> or start with <code>--demo</code>.</p>"
+        table = (
+            "<p>No accounts yet. Create one with <code>POST /_emulator/users</code> "
+            "or start with <code>--demo</code>.</p>"
+        )
     return _layout("Accounts", "<h1>Accounts</h1>" + table)
 
 
@@ -110,6 +114,10 @@ def _when(event: dict[str, Any], calendar: dict[str, Any]) -> str:
     return f"{start:%a %Y-%m-%d %H:%M}–{end:%H:%M}"
 
 
+def _title(event: dict[str, Any]) -> str:
+    return escape(event.get("summary") or "(No title)")
+
+
 def _badges(event: dict[str, Any]) -> str:
     badges = []
     if event.get("extendedProperties", {}).get("private"):
@@ -125,7 +133,7 @@ def calendar_page(app: Emulator, req: Request, calendarId: str) -> Response:
     calendar = _calendar(app, calendarId)
     rows = "".join(
         f'<tr class=event data-event-id="{escape(e["id"])}"><td>{escape(_when(e, calendar))}</td>'
-        f'<td><a href="{_event_url(calendar["id"], e["id"])}">{escape(e.get("summary") or "(No title)")}</a> {_badges(e)}</td>'
+        f'<td><a href="{_event_url(calendar["id"], e["id"])}">{_title(e)}</a> {_badges(e)}</td>'
         f"<td>{escape(e.get('location', ''))}</td></tr>"
         for e in _upcoming(app, calendar)
     )
@@ -146,6 +154,11 @@ def _local_value(when: dict[str, Any], calendar: dict[str, Any]) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M")
 
 
+def _text_input(label: str, name: str, event: dict[str, Any]) -> str:
+    value = escape(event.get(name, ""))
+    return f'<label>{label} <input type=text name={name} id={name} value="{value}"></label>'
+
+
 def _event_form(
     calendar: dict[str, Any], event: dict[str, Any] | None, action: str, error: str | None = None
 ) -> str:
@@ -157,13 +170,14 @@ def _event_form(
         "<button type=submit name=action value=delete id=delete>Delete</button>" if event.get("id") else ""
     )
     notice = f"<p class=error id=form-error>{escape(error)}</p>" if error else ""
+    description = escape(event.get("description", ""))
     return (
         f'<form class=event method=post action="{escape(action)}">{notice}'
-        f'<label>Title <input type=text name=summary id=summary value="{escape(event.get("summary", ""))}"></label>'
+        f"{_text_input('Title', 'summary', event)}"
         f'<label>Start <input type={kind} name=start id=start value="{start}" required></label>'
         f'<label>End <input type={kind} name=end id=end value="{end}" required></label>'
-        f'<label>Location <input type=text name=location id=location value="{escape(event.get("location", ""))}"></label>'
-        f"<label>Description <textarea name=description id=description>{escape(event.get('description', ''))}</textarea></label>"
+        f"{_text_input('Location', 'location', event)}"
+        f"<label>Description <textarea name=description id=description>{description}</textarea></label>"
         f"<button type=submit name=action value=save id=save>Save</button> {delete}</form>"
     )
 
@@ -234,7 +248,8 @@ def create_event(app: Emulator, req: Request, calendarId: str) -> Response:
     try:
         event_ops.insert(app.store, calendar, _form_body(req, calendar, None), calendar["owner"])
     except ApiError as exc:
-        body = f"<h1>New event</h1>{_event_form(calendar, None, _calendar_url(calendar['id']) + '/events', exc.message)}"
+        form = _event_form(calendar, None, _calendar_url(calendar["id"]) + "/events", exc.message)
+        body = f"<h1>New event</h1>{form}"
         return _layout("New event", body, 400)
     return redirect(_calendar_url(calendar["id"]), 303)
 

@@ -22,7 +22,9 @@ DESCRIPTIONS = {
     OPENID: "Associate you with your personal info on Google",
     EMAIL: "See your primary Google Account email address",
     PROFILE: "See your personal info, including any personal info you've made publicly available",
-    CALENDAR: "See, edit, share, and permanently delete all the calendars you can access using Google Calendar",
+    CALENDAR: (
+        "See, edit, share, and permanently delete all the calendars you can access using Google Calendar"
+    ),
     CALENDAR_READONLY: "See and download any calendar you can access using your Google Calendar",
     EVENTS: "View and edit events on all your calendars",
     EVENTS_READONLY: "View events on all your calendars",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -18,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--state", default=None, help="JSON file to load state from and save it to.")
         parser.add_argument("--demo", action="store_true", help="Seed the demo practice's Google accounts.")
         parser.add_argument(
-            "--token-lifetime", type=int, default=3600, help="Access token lifetime in seconds (default 3600)."
+            "--token-lifetime",
+            type=int,
+            default=3600,
+            help="Access token lifetime in seconds (default 3600).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,4 +37,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  OAuth client id: {DEFAULT_CLIENT_ID}  secret: {DEFAULT_CLIENT_SECRET}")
         self.stdout.write(f"  Set GOOGLE_EMULATOR_URL={server.url} for the app. Ctrl-C stops it.")
         self.stdout.flush()
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so `kill` still flushes the state file
         server.serve_forever()
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(0)

@@ -20,7 +20,12 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from integrations.google.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorServer, start_emulator
+from integrations.google.emulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    EmulatorServer,
+    start_emulator,
+)
 
 CALENDAR = "https://www.googleapis.com/auth/calendar"
 EVENTS = "https://www.googleapis.com/auth/calendar.events"
@@ -61,7 +66,9 @@ class Google:
     def user(self, email: str, name: str | None = None, time_zone: str = "UTC") -> dict[str, Any]:
         return self.control("POST", "users", {"email": email, "name": name, "timeZone": time_zone})
 
-    def calendar(self, owner: str, summary: str, acl: dict[str, str] | None = None, time_zone: str = "UTC") -> str:
+    def calendar(
+        self, owner: str, summary: str, acl: dict[str, str] | None = None, time_zone: str = "UTC"
+    ) -> str:
         rules = [{"email": e, "role": r} for e, r in (acl or {}).items()]
         body = {"owner": owner, "summary": summary, "timeZone": time_zone, "acl": rules}
         return self.control("POST", "calendars", body)["id"]
@@ -80,7 +87,9 @@ class Google:
             scopes=tokens["scope"].split(),
         )
 
-    def service(self, email: str, scopes: list[str] | None = None, credentials: Credentials | None = None) -> Any:
+    def service(
+        self, email: str, scopes: list[str] | None = None, credentials: Credentials | None = None
+    ) -> Any:
         creds = credentials or self.credentials(email, scopes)
         return build(
             "calendar",

@@ -28,8 +28,13 @@ def test_batch_with_mixed_success_and_failure_parts(google: Google, ana: str) ->
         results[request_id] = (response, exception)
 
     batch = BatchHttpRequest(callback=collect, batch_uri=google.url + "/batch/calendar/v3")
-    batch.add(service.events().insert(calendarId="primary", body=timed("new", 9, id="batch00001")), request_id="insert")
-    batch.add(service.events().insert(calendarId="primary", body=timed("bad", 9, id="NOT-OK")), request_id="bad-id")
+    batch.add(
+        service.events().insert(calendarId="primary", body=timed("new", 9, id="batch00001")),
+        request_id="insert",
+    )
+    batch.add(
+        service.events().insert(calendarId="primary", body=timed("bad", 9, id="NOT-OK")), request_id="bad-id"
+    )
     batch.add(service.events().get(calendarId="primary", eventId="missing0001"), request_id="missing")
     batch.add(service.events().delete(calendarId="primary", eventId=existing["id"]), request_id="delete")
     batch.add(service.calendarList().list(), request_id="calendars")
@@ -66,7 +71,10 @@ def test_parts_inherit_the_outer_authorization(google: Google, ana: str) -> None
 
 
 def test_more_than_1000_parts_is_refused(google: Google, ana: str) -> None:
-    part = "--b\r\nContent-Type: application/http\r\n\r\nGET /calendar/v3/users/me/calendarList HTTP/1.1\r\n\r\n\r\n"
+    part = (
+        "--b\r\nContent-Type: application/http\r\n\r\n"
+        "GET /calendar/v3/users/me/calendarList HTTP/1.1\r\n\r\n\r\n"
+    )
     answer = requests.post(
         google.url + "/batch/calendar/v3",
         data=part * 1001 + "--b--\r\n",

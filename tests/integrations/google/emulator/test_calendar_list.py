@@ -22,16 +22,27 @@ def shared(google: Google, ana: str, ben: str) -> dict[str, str]:
     }
 
 
-def test_calendar_list_shows_every_calendar_with_its_access_role(google: Google, ana: str, shared: dict) -> None:
+def test_calendar_list_shows_every_calendar_with_its_access_role(
+    google: Google, ana: str, shared: dict
+) -> None:
     items = google.service(ana).calendarList().list().execute()["items"]
 
     roles = {i["id"]: i["accessRole"] for i in items}
-    assert roles == {ana: "owner", shared["team"]: "owner", shared["holidays"]: "reader", shared["busy"]: "freeBusyReader"}
+    assert roles == {
+        ana: "owner",
+        shared["team"]: "owner",
+        shared["holidays"]: "reader",
+        shared["busy"]: "freeBusyReader",
+    }
     primary = [i["id"] for i in items if i.get("primary")]
     assert primary == [ana]
     first = items[0]
     assert first["kind"] == "calendar#calendarListEntry" and first["timeZone"] == "UTC"
-    assert first["etag"].startswith('"') and first["backgroundColor"].startswith("#") and first["selected"] is True
+    assert (
+        first["etag"].startswith('"')
+        and first["backgroundColor"].startswith("#")
+        and first["selected"] is True
+    )
 
 
 def test_min_access_role_filters_the_list(google: Google, ana: str, shared: dict) -> None:
@@ -94,7 +105,9 @@ def test_calendar_api_without_a_token_is_google_401(google: Google) -> None:
 def test_insufficient_scope_body_has_googles_shape(google: Google, ana: str) -> None:
     token = google.tokens(ana, [*SIGN_IN, EVENTS])["access_token"]
     answer = requests.get(
-        google.url + "/calendar/v3/users/me/calendarList", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        google.url + "/calendar/v3/users/me/calendarList",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
     )
     assert answer.status_code == 403
     assert answer.json()["error"]["status"] == "PERMISSION_DENIED"

@@ -43,7 +43,11 @@ def test_injected_errors_have_googles_bodies(google: Google, ana: str) -> None:
     for status, (reason, domain) in expected.items():
         google.control("POST", "faults", {"rate": 1, "statuses": [status]})
         body = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["error"]
-        assert (body["code"], body["errors"][0]["reason"], body["errors"][0]["domain"]) == (status, reason, domain)
+        assert (body["code"], body["errors"][0]["reason"], body["errors"][0]["domain"]) == (
+            status,
+            reason,
+            domain,
+        )
     assert body["message"] == "Rate Limit Exceeded"
 
 
@@ -82,7 +86,9 @@ def test_batch_gets_latency_once_and_faults_per_part(google: Google, ana: str) -
     service = google.service(ana)
     google.control("POST", "faults", {"rate": 1, "statuses": [503], "latency_ms": 150})
     results: list[Any] = []
-    batch = BatchHttpRequest(callback=lambda rid, resp, exc: results.append(exc), batch_uri=google.url + "/batch/calendar/v3")
+    batch = BatchHttpRequest(
+        callback=lambda rid, resp, exc: results.append(exc), batch_uri=google.url + "/batch/calendar/v3"
+    )
     for _ in range(4):
         batch.add(service.calendarList().list())
 

@@ -29,14 +29,23 @@ def test_busy_intervals_merge_clip_and_skip_free_time(google: Google, ana: str) 
         event("touches", "2030-01-07T10:30:00Z", "2030-01-07T11:00:00Z"),
         event("starts before range", "2030-01-07T07:00:00Z", "2030-01-07T08:30:00Z"),
         event("transparent", "2030-01-07T12:00:00Z", "2030-01-07T13:00:00Z", transparency="transparent"),
-        event("declined", "2030-01-07T14:00:00Z", "2030-01-07T15:00:00Z", attendees=[{"email": ana, "responseStatus": "declined"}]),
+        event(
+            "declined",
+            "2030-01-07T14:00:00Z",
+            "2030-01-07T15:00:00Z",
+            attendees=[{"email": ana, "responseStatus": "declined"}],
+        ),
         event("tentative status", "2030-01-07T16:00:00Z", "2030-01-07T16:30:00Z", status="tentative"),
     ):
         events.insert(calendarId="primary", body=body).execute()
-    cancelled = events.insert(calendarId="primary", body=event("cancelled", "2030-01-07T17:00:00Z", "2030-01-07T18:00:00Z")).execute()
+    cancelled = events.insert(
+        calendarId="primary", body=event("cancelled", "2030-01-07T17:00:00Z", "2030-01-07T18:00:00Z")
+    ).execute()
     events.delete(calendarId="primary", eventId=cancelled["id"]).execute()
 
-    answer = query(google.service(ana, [*SIGN_IN, FREEBUSY]), [ana], "2030-01-07T08:00:00Z", "2030-01-08T00:00:00Z")
+    answer = query(
+        google.service(ana, [*SIGN_IN, FREEBUSY]), [ana], "2030-01-07T08:00:00Z", "2030-01-08T00:00:00Z"
+    )
 
     assert answer["kind"] == "calendar#freeBusy"
     assert answer["calendars"][ana]["busy"] == [
@@ -56,9 +65,18 @@ def test_recurrences_and_all_day_events_in_the_calendar_zone(google: Google, ben
         "recurrence": ["RRULE:FREQ=WEEKLY"],
     }
     events.insert(calendarId="primary", body=weekly).execute()
-    events.insert(calendarId="primary", body={"summary": "Off", "start": {"date": "2030-01-10"}, "end": {"date": "2030-01-11"}}).execute()
+    events.insert(
+        calendarId="primary",
+        body={"summary": "Off", "start": {"date": "2030-01-10"}, "end": {"date": "2030-01-11"}},
+    ).execute()
 
-    answer = query(google.service("ny@example.test"), ["primary"], "2030-01-01T00:00:00Z", "2030-01-16T00:00:00Z", timeZone="America/New_York")
+    answer = query(
+        google.service("ny@example.test"),
+        ["primary"],
+        "2030-01-01T00:00:00Z",
+        "2030-01-16T00:00:00Z",
+        timeZone="America/New_York",
+    )
 
     assert answer["calendars"]["primary"]["busy"] == [
         {"start": "2030-01-01T09:00:00-05:00", "end": "2030-01-01T10:00:00-05:00"},
@@ -68,15 +86,29 @@ def test_recurrences_and_all_day_events_in_the_calendar_zone(google: Google, ben
     ]
 
 
-def test_free_busy_reader_sees_busy_time_and_strangers_get_not_found(google: Google, ana: str, ben: str) -> None:
+def test_free_busy_reader_sees_busy_time_and_strangers_get_not_found(
+    google: Google, ana: str, ben: str
+) -> None:
     shared = google.calendar(ben, "Ben", {ana: "freeBusyReader"})
-    google.service(ben).events().insert(calendarId=shared, body=event("x", "2030-01-07T09:00:00Z", "2030-01-07T10:00:00Z")).execute()
+    google.service(ben).events().insert(
+        calendarId=shared, body=event("x", "2030-01-07T09:00:00Z", "2030-01-07T10:00:00Z")
+    ).execute()
 
-    answer = query(google.service(ana, [*SIGN_IN, FREEBUSY]), [shared, ben, "nobody@example.test"], "2030-01-07T00:00:00Z", "2030-01-08T00:00:00Z")
+    answer = query(
+        google.service(ana, [*SIGN_IN, FREEBUSY]),
+        [shared, ben, "nobody@example.test"],
+        "2030-01-07T00:00:00Z",
+        "2030-01-08T00:00:00Z",
+    )
 
-    assert answer["calendars"][shared]["busy"] == [{"start": "2030-01-07T09:00:00Z", "end": "2030-01-07T10:00:00Z"}]
+    assert answer["calendars"][shared]["busy"] == [
+        {"start": "2030-01-07T09:00:00Z", "end": "2030-01-07T10:00:00Z"}
+    ]
     for hidden in (ben, "nobody@example.test"):
-        assert answer["calendars"][hidden] == {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+        assert answer["calendars"][hidden] == {
+            "errors": [{"domain": "global", "reason": "notFound"}],
+            "busy": [],
+        }
 
 
 def test_at_most_50_calendars(google: Google, ana: str) -> None:

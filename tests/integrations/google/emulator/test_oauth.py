@@ -76,7 +76,9 @@ def open_consent(google: Google, params: dict[str, str]) -> FormParser:
     return form
 
 
-def submit(google: Google, form: FormParser, *, email: str, scopes: list[str] | None, action: str) -> dict[str, str]:
+def submit(
+    google: Google, form: FormParser, *, email: str, scopes: list[str] | None, action: str
+) -> dict[str, str]:
     """Post the consent form; return the query of the redirect (never followed)."""
     fields = [(i["name"], i["value"]) for i in form.of_type("hidden")]
     fields.append(("email", email))
@@ -103,7 +105,9 @@ def exchange(google: Google, code: str, verifier: str | None = None, **extra: st
     return requests.post(google.url + "/token", data=data | extra, timeout=10)
 
 
-def sign_in(google: Google, email: str, scopes: list[str], granted: list[str] | None = None, **extra: str) -> dict[str, Any]:
+def sign_in(
+    google: Google, email: str, scopes: list[str], granted: list[str] | None = None, **extra: str
+) -> dict[str, Any]:
     verifier, challenge = pkce_pair()
     params = auth_params(scopes, code_challenge=challenge, code_challenge_method="S256", **extra)
     redirect = submit(google, open_consent(google, params), email=email, scopes=granted, action="allow")
@@ -112,7 +116,9 @@ def sign_in(google: Google, email: str, scopes: list[str], granted: list[str] | 
     return answer.json()
 
 
-def test_consent_page_offers_accounts_and_each_scope_in_plain_words(google: Google, ana: str, ben: str) -> None:
+def test_consent_page_offers_accounts_and_each_scope_in_plain_words(
+    google: Google, ana: str, ben: str
+) -> None:
     form = open_consent(google, auth_params([*SIGN_IN, CALENDAR], login_hint=ben))
 
     radios = {r["value"]: "checked" in r for r in form.of_type("radio")}
@@ -125,7 +131,10 @@ def test_consent_page_offers_accounts_and_each_scope_in_plain_words(google: Goog
     }
     assert all("checked" in c for c in form.of_type("checkbox"))
     text = " ".join(form.text)
-    assert "See, edit, share, and permanently delete all the calendars you can access using Google Calendar" in text
+    assert (
+        "See, edit, share, and permanently delete all the calendars you can access using Google Calendar"
+        in text
+    )
     assert {(b["name"], b["value"]) for b in form.buttons} == {("action", "allow"), ("action", "deny")}
 
 
@@ -147,7 +156,10 @@ def test_code_flow_with_pkce_returns_tokens_and_a_verifiable_id_token(google: Go
         CALENDAR,
     }
     claims = id_token.verify_token(
-        tokens["id_token"], GoogleRequest(), audience=DEFAULT_CLIENT_ID, certs_url=google.url + "/oauth2/v1/certs"
+        tokens["id_token"],
+        GoogleRequest(),
+        audience=DEFAULT_CLIENT_ID,
+        certs_url=google.url + "/oauth2/v1/certs",
     )
     assert claims["iss"] == google.url
     assert claims["email"] == ana and claims["email_verified"] is True
@@ -158,7 +170,10 @@ def test_code_flow_with_pkce_returns_tokens_and_a_verifiable_id_token(google: Go
 def test_id_token_also_verifies_against_the_jwks_endpoint(google: Google, ana: str) -> None:
     tokens = google.tokens(ana)
     claims = id_token.verify_token(
-        tokens["id_token"], GoogleRequest(), audience=DEFAULT_CLIENT_ID, certs_url=google.url + "/oauth2/v3/certs"
+        tokens["id_token"],
+        GoogleRequest(),
+        audience=DEFAULT_CLIENT_ID,
+        certs_url=google.url + "/oauth2/v3/certs",
     )
     assert claims["email"] == ana
 
@@ -189,12 +204,16 @@ def _creds(google: Google, tokens: dict[str, Any]) -> Any:
 
 
 def test_cancel_redirects_with_access_denied_and_the_state(google: Google, ana: str) -> None:
-    redirect = submit(google, open_consent(google, auth_params(SIGN_IN)), email=ana, scopes=None, action="deny")
+    redirect = submit(
+        google, open_consent(google, auth_params(SIGN_IN)), email=ana, scopes=None, action="deny"
+    )
     assert redirect == {"error": "access_denied", "state": "state-123"}
 
 
 def test_a_code_works_once(google: Google, ana: str) -> None:
-    redirect = submit(google, open_consent(google, auth_params(SIGN_IN)), email=ana, scopes=None, action="allow")
+    redirect = submit(
+        google, open_consent(google, auth_params(SIGN_IN)), email=ana, scopes=None, action="allow"
+    )
     assert exchange(google, redirect["code"]).status_code == 200
 
     again = exchange(google, redirect["code"])
@@ -220,7 +239,9 @@ def test_missing_pkce_verifier_is_refused(google: Google, ana: str) -> None:
 
 
 def test_exchange_needs_the_same_redirect_uri(google: Google, ana: str) -> None:
-    code = submit(google, open_consent(google, auth_params(SIGN_IN)), email=ana, scopes=None, action="allow")["code"]
+    code = submit(google, open_consent(google, auth_params(SIGN_IN)), email=ana, scopes=None, action="allow")[
+        "code"
+    ]
     answer = exchange(google, code, redirect_uri="http://127.0.0.1:9/elsewhere")
     assert answer.status_code == 400
     assert answer.json()["error"] == "redirect_uri_mismatch"
@@ -246,7 +267,10 @@ def test_registered_client_accepts_only_its_listed_redirect_uris(google: Google,
 
 def test_unknown_client_is_an_error_page(google: Google) -> None:
     page = requests.get(
-        google.url + "/o/oauth2/v2/auth", params=auth_params(SIGN_IN, client_id="nope"), allow_redirects=False, timeout=10
+        google.url + "/o/oauth2/v2/auth",
+        params=auth_params(SIGN_IN, client_id="nope"),
+        allow_redirects=False,
+        timeout=10,
     )
     assert page.status_code == 401
     assert "invalid_client" in page.text
@@ -278,7 +302,10 @@ def test_refresh_after_revoke_raises_refresh_error(google: Google, ana: str) -> 
     with pytest.raises(RefreshError) as caught:
         creds.refresh(GoogleRequest())
     assert caught.value.args[0].startswith("invalid_grant")
-    assert requests.post(google.url + "/revoke", data={"token": creds.refresh_token}, timeout=10).status_code == 400
+    assert (
+        requests.post(google.url + "/revoke", data={"token": creds.refresh_token}, timeout=10).status_code
+        == 400
+    )
 
 
 def test_revoking_an_account_kills_its_access_tokens(google: Google, ana: str) -> None:
@@ -289,7 +316,9 @@ def test_revoking_an_account_kills_its_access_tokens(google: Google, ana: str) -
         service.calendarList().list().execute()
 
 
-def test_expired_access_token_gets_google_401_and_credentials_refresh_transparently(google: Google, ana: str) -> None:
+def test_expired_access_token_gets_google_401_and_credentials_refresh_transparently(
+    google: Google, ana: str
+) -> None:
     google.control("POST", "config", {"access_token_lifetime": 1})
     creds = google.credentials(ana)
     google.control("POST", "config", {"access_token_lifetime": 3600})
@@ -347,7 +376,11 @@ def test_refresh_returns_scope_and_id_token_but_no_new_refresh_token(google: Goo
 
 def test_wrong_client_secret_is_invalid_client(google: Google, ana: str) -> None:
     tokens = google.tokens(ana)
-    body = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": DEFAULT_CLIENT_ID}
+    body = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens["refresh_token"],
+        "client_id": DEFAULT_CLIENT_ID,
+    }
     answer = requests.post(google.url + "/token", data=body | {"client_secret": "wrong"}, timeout=10)
     assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
 

@@ -33,7 +33,9 @@ def test_a_person_creates_edits_and_deletes_an_event(google: Google, receiver: R
     email = google.user("ny@example.test", "Nia York", time_zone="America/New_York")["email"]
     service = google.service(email)
     first_sync = service.events().list(calendarId="primary").execute()["nextSyncToken"]
-    service.events().watch(calendarId="primary", body={"id": "page-chan", "type": "web_hook", "address": receiver.url}).execute()
+    service.events().watch(
+        calendarId="primary", body={"id": "page-chan", "type": "web_hook", "address": receiver.url}
+    ).execute()
     start = tomorrow_at(10)
     form = {
         "summary": "Dentist",
@@ -44,7 +46,9 @@ def test_a_person_creates_edits_and_deletes_an_event(google: Google, receiver: R
         "action": "save",
     }
 
-    created = requests.post(calendar_url(google, email) + "/events", data=form, allow_redirects=False, timeout=10)
+    created = requests.post(
+        calendar_url(google, email) + "/events", data=form, allow_redirects=False, timeout=10
+    )
     assert created.status_code == 303
 
     [event] = service.events().list(calendarId="primary").execute()["items"]
@@ -55,7 +59,17 @@ def test_a_person_creates_edits_and_deletes_an_event(google: Google, receiver: R
     page = requests.get(calendar_url(google, email), timeout=10).text
     assert "Dentist" in page and f'data-event-id="{event["id"]}"' in page
     edit_url = f"{calendar_url(google, email)}/events/{event['id']}"
-    edited = requests.post(edit_url, data=form | {"summary": "Dentist (moved)", "start": form["end"], "end": (start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")}, allow_redirects=False, timeout=10)
+    edited = requests.post(
+        edit_url,
+        data=form
+        | {
+            "summary": "Dentist (moved)",
+            "start": form["end"],
+            "end": (start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
     assert edited.status_code == 303
     changed = service.events().get(calendarId="primary", eventId=event["id"]).execute()
     assert changed["summary"] == "Dentist (moved)" and changed["etag"] != event["etag"]
@@ -84,7 +98,7 @@ def test_event_page_shows_app_events_and_html_link_leads_there(google: Google, a
     assert "created by an app" in listing
     page = requests.get(event["htmlLink"], timeout=10)
     assert page.status_code == 200 and "copilotAppointment" in page.text
-    for name in ('name=summary', 'name=start', 'name=end', 'name=location', 'name=description'):
+    for name in ("name=summary", "name=start", "name=end", "name=location", "name=description"):
         assert name in page.text
     assert "<button type=submit name=action value=save id=save>Save</button>" in page.text
     assert "value=delete id=delete>Delete</button>" in page.text

@@ -11,7 +11,11 @@ from .conftest import Google, Receiver, reason_of
 
 
 def timed(summary: str) -> dict[str, Any]:
-    return {"summary": summary, "start": {"dateTime": "2030-01-01T10:00:00Z"}, "end": {"dateTime": "2030-01-01T11:00:00Z"}}
+    return {
+        "summary": summary,
+        "start": {"dateTime": "2030-01-01T10:00:00Z"},
+        "end": {"dateTime": "2030-01-01T11:00:00Z"},
+    }
 
 
 def watch(service: Any, channel_id: str, address: str, **extra: Any) -> dict[str, Any]:
@@ -19,7 +23,9 @@ def watch(service: Any, channel_id: str, address: str, **extra: Any) -> dict[str
     return service.events().watch(calendarId="primary", body=body).execute()
 
 
-def test_watch_sends_sync_then_exists_with_googles_headers(google: Google, ana: str, receiver: Receiver) -> None:
+def test_watch_sends_sync_then_exists_with_googles_headers(
+    google: Google, ana: str, receiver: Receiver
+) -> None:
     service = google.service(ana)
     channel = watch(service, "chan-1", receiver.url, token="practice=7", params={"ttl": "3600"})
 

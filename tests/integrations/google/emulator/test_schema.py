@@ -46,7 +46,10 @@ def convert(schema: dict[str, Any]) -> dict[str, Any]:
 
 def validator_for(name: str) -> jsonschema.Draft7Validator:
     schemas = json.loads(DISCOVERY.read_text())["schemas"]
-    root = {"definitions": {key: convert(value) for key, value in schemas.items()}, "$ref": f"#/definitions/{name}"}
+    root = {
+        "definitions": {key: convert(value) for key, value in schemas.items()},
+        "$ref": f"#/definitions/{name}",
+    }
     return jsonschema.Draft7Validator(root)
 
 
@@ -58,7 +61,9 @@ def assert_valid(name: str, document: dict[str, Any]) -> None:
 def test_the_converter_catches_unknown_fields() -> None:
     assert list(validator_for("Event").iter_errors({"id": "x", "bogus": 1}))
     assert list(validator_for("Event").iter_errors({"start": {"dateTime": "x", "bogus": 1}}))
-    assert not list(validator_for("Event").iter_errors({"id": "x", "extendedProperties": {"private": {"a": "b"}}}))
+    assert not list(
+        validator_for("Event").iter_errors({"id": "x", "extendedProperties": {"private": {"a": "b"}}})
+    )
 
 
 @pytest.fixture
@@ -75,7 +80,10 @@ def rich(google: Google, ana: str, ben: str, receiver: Any) -> dict[str, Any]:
             "location": "l",
             "start": {"dateTime": "2030-01-01T10:00:00", "timeZone": "Europe/Berlin"},
             "end": {"dateTime": "2030-01-01T11:00:00", "timeZone": "Europe/Berlin"},
-            "attendees": [{"email": ana}, {"email": "x@example.test", "displayName": "X", "responseStatus": "accepted"}],
+            "attendees": [
+                {"email": ana},
+                {"email": "x@example.test", "displayName": "X", "responseStatus": "accepted"},
+            ],
             "extendedProperties": {"private": {"a": "1"}, "shared": {"b": "2"}},
             "visibility": "private",
             "transparency": "transparent",
@@ -84,10 +92,18 @@ def rich(google: Google, ana: str, ben: str, receiver: Any) -> dict[str, Any]:
             "recurrence": ["RRULE:FREQ=DAILY;COUNT=3"],
         },
     ).execute()
-    all_day = events.insert(calendarId="primary", body={"summary": "Day", "start": {"date": "2030-01-02"}, "end": {"date": "2030-01-03"}}).execute()
-    gone = events.insert(calendarId="primary", body={"start": {"date": "2030-01-05"}, "end": {"date": "2030-01-06"}}).execute()
+    all_day = events.insert(
+        calendarId="primary",
+        body={"summary": "Day", "start": {"date": "2030-01-02"}, "end": {"date": "2030-01-03"}},
+    ).execute()
+    gone = events.insert(
+        calendarId="primary", body={"start": {"date": "2030-01-05"}, "end": {"date": "2030-01-06"}}
+    ).execute()
     events.delete(calendarId="primary", eventId=gone["id"]).execute()
-    channel = events.watch(calendarId="primary", body={"id": "schema-chan", "type": "web_hook", "address": receiver.url, "token": "t"}).execute()
+    channel = events.watch(
+        calendarId="primary",
+        body={"id": "schema-chan", "type": "web_hook", "address": receiver.url, "token": "t"},
+    ).execute()
     return {"service": service, "timed": timed, "all_day": all_day, "channel": channel}
 
 
@@ -99,7 +115,9 @@ def test_event_resources_match_the_event_schema(rich: dict[str, Any]) -> None:
 def test_event_lists_match_the_events_schema(rich: dict[str, Any]) -> None:
     events = rich["service"].events()
     assert_valid("Events", events.list(calendarId="primary", showDeleted=True).execute())
-    assert_valid("Events", events.list(calendarId="primary", singleEvents=True, orderBy="startTime").execute())
+    assert_valid(
+        "Events", events.list(calendarId="primary", singleEvents=True, orderBy="startTime").execute()
+    )
     assert_valid("Events", events.list(calendarId="primary", maxResults=1).execute())
     assert_valid("Events", events.instances(calendarId="primary", eventId=rich["timed"]["id"]).execute())
 
@@ -112,7 +130,11 @@ def test_calendar_list_matches_its_schemas(rich: dict[str, Any], ana: str) -> No
 
 
 def test_free_busy_matches_its_schema(rich: dict[str, Any], ana: str, ben: str) -> None:
-    body = {"timeMin": "2030-01-01T00:00:00Z", "timeMax": "2030-01-04T00:00:00Z", "items": [{"id": ana}, {"id": ben}]}
+    body = {
+        "timeMin": "2030-01-01T00:00:00Z",
+        "timeMax": "2030-01-04T00:00:00Z",
+        "items": [{"id": ana}, {"id": ben}],
+    }
     answer = rich["service"].freebusy().query(body=body).execute()
     assert answer["calendars"][ben]["errors"]
     assert_valid("FreeBusyResponse", answer)
@@ -125,7 +147,9 @@ def test_channel_matches_its_schema(rich: dict[str, Any]) -> None:
 def test_error_bodies_have_googles_envelope(google: Google, ana: str) -> None:
     token = google.tokens(ana)["access_token"]
     answer = requests.get(
-        f"{google.url}/calendar/v3/calendars/primary/events/nope12345", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        f"{google.url}/calendar/v3/calendars/primary/events/nope12345",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
     )
     error = answer.json()["error"]
     assert set(error) == {"code", "message", "errors", "status"}

@@ -21,10 +21,14 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         google.user("ana@example.test", "Ana Diaz")
         tokens = google.tokens("ana@example.test")
         service = google.service("ana@example.test")
-        created = service.events().insert(
-            calendarId="primary",
-            body={"summary": "kept", "start": {"date": "2030-01-01"}, "end": {"date": "2030-01-02"}},
-        ).execute()
+        created = (
+            service.events()
+            .insert(
+                calendarId="primary",
+                body={"summary": "kept", "start": {"date": "2030-01-01"}, "end": {"date": "2030-01-02"}},
+            )
+            .execute()
+        )
         sync_token = service.events().list(calendarId="primary").execute()["nextSyncToken"]
         certs = requests.get(first.url + "/oauth2/v1/certs", timeout=10).json()
     assert json.loads(state.read_text())["data"]["accounts"]
@@ -35,12 +39,18 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         url = f"{second.url}/calendar/v3/calendars/primary/events/{created['id']}"
         assert requests.get(url, headers=headers, timeout=10).json()["summary"] == "kept"
         delta = requests.get(
-            f"{second.url}/calendar/v3/calendars/primary/events", params={"syncToken": sync_token}, headers=headers, timeout=10
+            f"{second.url}/calendar/v3/calendars/primary/events",
+            params={"syncToken": sync_token},
+            headers=headers,
+            timeout=10,
         )
         assert delta.status_code == 200 and delta.json()["items"] == []
         assert requests.get(second.url + "/oauth2/v1/certs", timeout=10).json() == certs
         id_token.verify_token(
-            tokens["id_token"], GoogleRequest(), audience=DEFAULT_CLIENT_ID, certs_url=second.url + "/oauth2/v1/certs"
+            tokens["id_token"],
+            GoogleRequest(),
+            audience=DEFAULT_CLIENT_ID,
+            certs_url=second.url + "/oauth2/v1/certs",
         )
 
 
@@ -52,12 +62,18 @@ def test_demo_seed_is_idempotent_over_a_state_file(tmp_path: Path) -> None:
         after = requests.get(second.url + "/_emulator/state", timeout=10).json()["data"]
         token = Google(second).tokens("jo.park@demo-dental.test")["access_token"]
         listing = requests.get(
-            second.url + "/calendar/v3/users/me/calendarList", headers={"Authorization": f"Bearer {token}"}, timeout=10
+            second.url + "/calendar/v3/users/me/calendarList",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
         ).json()
 
     assert after["calendars"].keys() == before["calendars"].keys()
     assert {k: len(v) for k, v in after["events"].items()} == {k: len(v) for k, v in before["events"].items()}
-    assert set(after["accounts"]) == {"dr.alvarez@demo-dental.test", "sam.lee@demo-dental.test", "jo.park@demo-dental.test"}
+    assert set(after["accounts"]) == {
+        "dr.alvarez@demo-dental.test",
+        "sam.lee@demo-dental.test",
+        "jo.park@demo-dental.test",
+    }
     roles = {entry["summary"]: entry["accessRole"] for entry in listing["items"]}
     assert roles == {"jo.park@demo-dental.test": "owner", "Clinic Holidays": "freeBusyReader"}
 
