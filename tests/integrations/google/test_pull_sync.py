@@ -1,0 +1,255 @@
+"""The pull's bookkeeping: sync tokens, polling, failures, malformed input and push channels."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+
+import pytest
+import requests
+from django.utils import timezone
+
+from calendars.models import Appointment
+from integrations.google import pull
+from integrations.models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
+from integrations.services import connection_choose_calendars
+
+pytestmark = pytest.mark.django_db
+
+
+def slot(member, days: int, hour: int, minutes: int = 60) -> tuple[datetime, datetime]:
+    zone = member.practice.zone
+    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
+    start = datetime.combine(day, time(hour), tzinfo=zone)
+    return start, start + timedelta(minutes=minutes)
+
+
+def add_event(google, email: str, calendar_id: str, start: datetime, end: datetime, **body) -> dict:
+    body = {
+        "summary": "Errand",
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": end.isoformat()},
+        **body,
+    }
+    return google.service(email).events().insert(calendarId=calendar_id, body=body).execute()
+
+
+def list_requests(google) -> int:
+    return sum(google.stats()["requests"].get("GET /calendar/v3/calendars/{calendarId}/events", {}).values())
+
+
+@pytest.fixture
+def personal(google, bob) -> str:
+    google.user(bob.user.email, "Bob")
+    return google.calendar(bob.user.email, "Personal")
+
+
+@pytest.fixture
+def connected(bob, personal, connect, django_capture_on_commit_callbacks) -> GoogleConnection:
+    """Bob connected with a conflict calendar; the first push and full pull have run."""
+    with django_capture_on_commit_callbacks(execute=True):
+        connection = connect(bob, conflicts=(personal,))
+    assert all(c.sync_token for c in connection.calendars.filter(is_linked=True))
+    return connection
+
+
+def test_an_expired_sync_token_means_a_full_resync_with_nothing_duplicated(
+    google, bob, connected, book, django_capture_on_commit_callbacks
+):
+    email = bob.user.email
+    start, end = slot(bob, 2, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(bob, start, end)
+    add_event(google, email, email, *slot(bob, 3, 9))
+    leaving = add_event(google, email, email, *slot(bob, 3, 12))
+    pull.pull_connection(connected.pk)
+    assert BusyBlock.objects.count() == 3  # two errands and our appointment (tagged for practice A)
+    history, version = appointment.changes.count(), Appointment.objects.get(pk=appointment.pk).version
+
+    google.expire_sync_tokens()
+    google.service(email).events().delete(calendarId=email, eventId=leaving["id"]).execute()
+    add_event(google, email, email, *slot(bob, 4, 9))
+    result = pull.pull_connection(connected.pk)
+
+    assert result["full_resync"] == 2  # both calendars
+    ids = list(BusyBlock.objects.values_list("event_id", flat=True))
+    assert len(ids) == len(set(ids)) == 3
+    assert leaving["id"] not in ids
+    assert appointment.changes.count() == history
+    assert Appointment.objects.get(pk=appointment.pk).version == version
+    assert all(c.sync_token for c in GoogleCalendar.objects.filter(connection=connected))
+
+
+def test_an_idle_poll_costs_one_request_per_calendar(google, connected):
+    google.reset_stats()
+
+    assert pull.poll_all() == 1
+
+    assert google.api_requests() == 2 == list_requests(google)
+    connected.refresh_from_db()
+    assert connected.last_sync_at is not None
+
+
+def test_a_lost_notification_is_caught_by_polling(
+    google, bob, connected, book, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(bob, *slot(bob, 2, 10))
+    event_id = EventLink.objects.get(appointment=appointment).event_id
+    email = bob.user.email
+    google.service(email).events().patch(
+        calendarId=email, eventId=event_id, body={"location": "Room 9"}
+    ).execute()
+
+    pull.poll_all()
+
+    appointment.refresh_from_db()
+    assert appointment.location == "Room 9"
+
+
+def test_connections_that_cannot_call_google_or_back_off_are_skipped(google, connected):
+    google.reset_stats()
+    GoogleConnection.objects.filter(pk=connected.pk).update(state=GoogleConnection.State.NEEDS_RECONNECT)
+    assert pull.pull_connection(connected.pk) == {"skipped": "needs_reconnect"}
+    assert pull.poll_all() == 0
+    GoogleConnection.objects.filter(pk=connected.pk).update(
+        state=GoogleConnection.State.ACTIVE, retry_after=timezone.now() + timedelta(minutes=5)
+    )
+    assert pull.pull_connection(connected.pk) == {"skipped": "backing_off"}
+    assert pull.poll_all() == 0
+    assert google.api_requests() == 0
+
+
+def test_google_being_down_is_recorded_and_backs_off(google, connected):
+    google.faults(rate=1.0, statuses=[503])
+
+    result = pull.pull_connection(connected.pk)
+
+    assert result["failed"] == 1
+    connected.refresh_from_db()
+    assert connected.failure_count == 1
+    assert connected.retry_after > timezone.now()
+    assert "503" in connected.last_error
+    assert connected.state == GoogleConnection.State.ACTIVE
+
+
+def test_a_revoked_grant_asks_the_person_to_reconnect(google, bob, connected):
+    google.revoke(bob.user.email)
+
+    pull.pull_connection(connected.pk)
+
+    connected.refresh_from_db()
+    assert connected.state == GoogleConnection.State.NEEDS_RECONNECT
+
+
+def test_malformed_events_are_logged_and_skipped_while_the_rest_of_the_page_syncs(bob, connected, caplog):
+    calendar = connected.calendars.get(is_linked=True)
+    start, end = slot(bob, 2, 10)
+
+    def event(event_id, **fields):
+        return {
+            "id": event_id,
+            "status": "confirmed",
+            "summary": "Fine",
+            "start": {"dateTime": start.isoformat()},
+            "end": {"dateTime": end.isoformat()},
+            **fields,
+        }
+
+    page = [
+        event("good1"),
+        event("nostart", start=None),
+        {"id": "nostart2", "end": {"dateTime": end.isoformat()}},
+        event("badzone", start={"dateTime": "2030-01-01T10:00:00", "timeZone": "Mars/Olympus_Mons"}),
+        event("baddate", start={"dateTime": "2030-02-31T10:00:00Z"}),
+        event("backwards", start={"dateTime": end.isoformat()}, end={"dateTime": start.isoformat()}),
+        event("x" * 5000),
+        event("huge", summary="S" * 1_000_000, description="D" * 1_000_000),
+        "not an event",
+        {"status": "confirmed"},
+        event("good2", attendees="nobody", extendedProperties=["nope"]),
+    ]
+    with caplog.at_level(logging.WARNING, logger="integrations.google.pull"):
+        counts = pull.process_page(calendar, page)
+
+    assert counts["malformed"] == 8
+    assert counts["busy"] == 3
+    blocks = dict(BusyBlock.objects.values_list("event_id", "summary"))
+    assert set(blocks) == {"good1", "good2", "huge"}
+    assert blocks["huge"] == "S" * 300
+    assert sum("malformed" in r.message for r in caplog.records) == 8
+    assert not any("S" * 50 in r.message for r in caplog.records), "event content stays out of logs"
+
+
+# --- Channels ---------------------------------------------------------------------------------------
+
+
+def emulator_channels(google) -> dict[str, dict]:
+    items = requests.get(f"{google.url}/_emulator/channels", timeout=10).json()["items"]
+    return {c["id"]: c for c in items}
+
+
+@pytest.fixture
+def public_url(settings):
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:9"  # loopback: the emulator accepts plain HTTP there
+    return settings.PUBLIC_BASE_URL
+
+
+def test_watching_opens_one_channel_per_readable_selected_calendar(google, connected, public_url):
+    result = pull.pull_connection(connected.pk, ensure_channels=True)
+
+    assert result["channels_opened"] == 2
+    channels = list(WatchChannel.objects.all())
+    at_google = emulator_channels(google)
+    assert len({c.channel_id for c in channels}) == 2 and len({c.token for c in channels}) == 2
+    for channel in channels:
+        assert at_google[channel.channel_id]["address"] == public_url + "/integrations/google/notifications/"
+        assert at_google[channel.channel_id]["token"] == channel.token
+        assert channel.resource_id == at_google[channel.channel_id]["resourceId"]
+        assert channel.expiration > timezone.now() + timedelta(days=6)
+    assert pull.pull_connection(connected.pk, ensure_channels=True).get("channels_opened") == 0
+
+
+def test_a_calendar_no_longer_selected_loses_its_channel(google, bob, connected, personal, public_url):
+    pull.pull_connection(connected.pk, ensure_channels=True)
+    watched = WatchChannel.objects.get(calendar__calendar_id=personal)
+    connection_choose_calendars(
+        connection=connected, linked_calendar_id=bob.user.email, conflict_calendar_ids=[]
+    )
+
+    pull.pull_connection(connected.pk)
+
+    watched.refresh_from_db()
+    assert watched.stopped_at is not None
+    assert emulator_channels(google)[watched.channel_id]["stopped"] is True
+    assert WatchChannel.objects.filter(stopped_at__isnull=True).count() == 1
+
+
+def test_channels_expiring_within_a_day_are_replaced(google, connected, public_url):
+    pull.pull_connection(connected.pk, ensure_channels=True)
+    old = WatchChannel.objects.first()
+    WatchChannel.objects.filter(pk=old.pk).update(expiration=timezone.now() + timedelta(hours=3))
+
+    assert pull.renew_expiring_channels() == 1
+
+    old.refresh_from_db()
+    assert old.stopped_at is not None
+    fresh = WatchChannel.objects.filter(calendar=old.calendar, stopped_at__isnull=True).get()
+    assert fresh.channel_id != old.channel_id and fresh.token != old.token
+    assert fresh.expiration > timezone.now() + timedelta(days=6)
+    assert emulator_channels(google)[old.channel_id]["stopped"] is True
+
+
+def test_without_a_public_address_there_are_no_channels_and_the_tab_says_so(google, connected, settings):
+    settings.PUBLIC_BASE_URL = ""
+    settings.GOOGLE_POLL_MINUTES = 5
+
+    pull.pull_connection(connected.pk, ensure_channels=True)
+
+    assert not WatchChannel.objects.exists()
+    assert pull.push_notifications_note() == (
+        "Push notifications are off: no public HTTPS address is configured; "
+        "changes from Google arrive by polling every 5 minutes."
+    )
+    settings.PUBLIC_BASE_URL = "https://copilot.example"
+    assert pull.push_notifications_note() is None
