@@ -1,0 +1,206 @@
+"""Google push notifications: only a valid ``exists`` on a live channel of ours starts a pull."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from calendars.models import Appointment
+from integrations.models import BusyBlock, EventLink, GoogleCalendar, WatchChannel
+
+from .conftest import wait_until
+
+URL = "/integrations/google/notifications/"
+
+
+def slot(member, days: int, hour: int, minutes: int = 60) -> tuple[datetime, datetime]:
+    zone = member.practice.zone
+    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
+    start = datetime.combine(day, time(hour), tzinfo=zone)
+    return start, start + timedelta(minutes=minutes)
+
+
+def add_event(google, email: str, start: datetime, end: datetime) -> dict:
+    body = {
+        "summary": "Errand",
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": end.isoformat()},
+    }
+    return google.service(email).events().insert(calendarId=email, body=body).execute()
+
+
+def list_requests(google) -> int:
+    return sum(google.stats()["requests"].get("GET /calendar/v3/calendars/{calendarId}/events", {}).values())
+
+
+def headers(channel: WatchChannel, state: str = "exists", number: int = 2, **overrides) -> dict:
+    result = {
+        "X-Goog-Channel-ID": channel.channel_id,
+        "X-Goog-Channel-Token": channel.token,
+        "X-Goog-Resource-ID": channel.resource_id,
+        "X-Goog-Resource-State": state,
+        "X-Goog-Message-Number": str(number),
+    }
+    result.update(overrides)
+    return {k: v for k, v in result.items() if v is not None}
+
+
+@pytest.fixture
+def channel(bob, connect) -> WatchChannel:
+    """A live channel on bob's linked calendar, as ``pull.open_channel`` stores it."""
+    connection = connect(bob)
+    calendar = connection.calendars.get(is_linked=True)
+    return WatchChannel.objects.create(
+        calendar=calendar,
+        channel_id="chan-1",
+        token="s3cret-token",
+        resource_id="res-1",
+        expiration=timezone.now() + timedelta(days=7),
+    )
+
+
+@pytest.fixture
+def notify(client, django_capture_on_commit_callbacks):
+    """Post notifications; whatever they enqueue runs when the burst is over (as a worker would)."""
+
+    def _notify(*header_sets: dict) -> list[int]:
+        with django_capture_on_commit_callbacks(execute=True):
+            return [client.post(URL, headers=h).status_code for h in header_sets]
+
+    return _notify
+
+
+@pytest.mark.django_db
+def test_the_webhook_route_is_the_named_one():
+    assert reverse("google_webhook") == URL
+
+
+@pytest.mark.django_db
+def test_a_burst_of_notifications_runs_one_pull(google, bob, channel, notify):
+    add_event(google, bob.user.email, *slot(bob, 2, 10))
+    google.reset_stats()
+
+    statuses = notify(*(headers(channel, number=n) for n in range(2, 8)))
+
+    assert statuses == [200] * 6
+    assert list_requests(google) == 1
+    assert BusyBlock.objects.count() == 1
+    calendar = GoogleCalendar.objects.get(pk=channel.calendar_id)
+    assert calendar.pull_queued_at is None, "the pull clears the flag when it starts"
+    assert calendar.sync_token
+
+
+@pytest.mark.django_db
+def test_a_notification_after_the_pull_started_gets_a_pull_of_its_own(google, bob, channel, notify):
+    notify(headers(channel, number=2))
+    google.reset_stats()
+
+    notify(headers(channel, number=3))
+
+    assert list_requests(google) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"X-Goog-Channel-Token": None},
+        {"X-Goog-Channel-Token": ""},
+        {"X-Goog-Channel-Token": "s3cret-tokeN"},
+        {"X-Goog-Channel-ID": "chan-2"},
+        {"X-Goog-Channel-ID": None},
+        {"X-Goog-Resource-ID": "someone-elses"},
+    ],
+    ids=["missing-token", "empty-token", "wrong-token", "unknown-channel", "no-channel", "other-resource"],
+)
+def test_forged_notifications_change_nothing(google, bob, channel, notify, forged):
+    add_event(google, bob.user.email, *slot(bob, 2, 10))
+    google.reset_stats()
+
+    assert notify(headers(channel, **forged)) == [200]
+
+    assert google.api_requests() == 0
+    assert GoogleCalendar.objects.get(pk=channel.calendar_id).pull_queued_at is None
+    assert WatchChannel.objects.get(pk=channel.pk).last_message_number == 0
+    assert not BusyBlock.objects.exists()
+
+
+@pytest.mark.django_db
+def test_sync_messages_are_acknowledged_and_ignored(google, channel, notify):
+    google.reset_stats()
+
+    assert notify(headers(channel, state="sync", number=1)) == [200]
+
+    assert google.api_requests() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["stopped", "expired"])
+def test_stopped_and_expired_channels_are_ignored(google, channel, notify, how):
+    if how == "stopped":
+        WatchChannel.objects.filter(pk=channel.pk).update(stopped_at=timezone.now())
+    else:
+        WatchChannel.objects.filter(pk=channel.pk).update(expiration=timezone.now() - timedelta(minutes=1))
+    google.reset_stats()
+
+    assert notify(headers(channel)) == [200]
+
+    assert google.api_requests() == 0
+
+
+@pytest.mark.django_db
+def test_replayed_message_numbers_are_ignored(google, channel, notify):
+    notify(headers(channel, number=5))
+    google.reset_stats()
+
+    notify(headers(channel, number=5), headers(channel, number=4))
+
+    assert google.api_requests() == 0
+    assert WatchChannel.objects.get(pk=channel.pk).last_message_number == 5
+
+
+@pytest.mark.django_db
+def test_a_stale_queued_flag_does_not_block_pulls_forever(google, channel, notify):
+    GoogleCalendar.objects.filter(pk=channel.calendar_id).update(
+        pull_queued_at=timezone.now() - timedelta(minutes=30)
+    )
+    google.reset_stats()
+
+    notify(headers(channel))
+
+    assert list_requests(google) == 1
+
+
+@pytest.mark.django_db
+def test_only_post_is_accepted(client):
+    assert client.get(URL).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_notification_from_google_moves_the_appointment(
+    live_server, google, bob, connect, book, settings
+):
+    """Google (the emulator) posts to the running server; the pull runs inline there (Q_SYNC)."""
+    settings.PUBLIC_BASE_URL = live_server.url
+    connection = connect(bob)  # on commit: first push, full pull, and a channel per calendar
+    channel = WatchChannel.objects.get(calendar__connection=connection, stopped_at__isnull=True)
+    wait_until(lambda: WatchChannel.objects.get(pk=channel.pk).last_message_number >= 1)  # the `sync`
+    start, end = slot(bob, 2, 10)
+    appointment = book(bob, start, end)
+    link = wait_until(lambda: EventLink.objects.filter(appointment=appointment).exclude(event_id="").first())
+    new_start, new_end = slot(bob, 2, 15)
+    email = bob.user.email
+
+    google.service(email).events().patch(
+        calendarId=email,
+        eventId=link.event_id,
+        body={"start": {"dateTime": new_start.isoformat()}, "end": {"dateTime": new_end.isoformat()}},
+    ).execute()
+
+    wait_until(lambda: Appointment.objects.get(pk=appointment.pk).start == new_start)
+    moved = Appointment.objects.get(pk=appointment.pk)
+    assert moved.end == new_end
+    assert moved.changes.first().get_source_display() == "Changed in Google"
