@@ -77,7 +77,7 @@ class Response:
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    payload = json.dumps(data, indent=1).encode()
+    payload = json.dumps(data, separators=(",", ":")).encode()  # the C encoder; indent is 20x slower
     merged = {"Content-Type": "application/json; charset=UTF-8", **(headers or {})}
     return Response(status, payload, merged)
 
