@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from .google import pull
-from .models import BusyBlock, WatchChannel
+from . import services
+from .google import pull, push
+from .models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
 
 # --- Inbound sync: busy time and push channels (pull side) -----------------------------------------
 
@@ -65,3 +66,111 @@ class WatchChannelAdmin(_ReadOnly):
 
 
 # --- End of the pull side's section -----------------------------------------------------------------
+
+
+# --- Connections and the push outbox ----------------------------------------------------------------
+
+
+class CalendarInline(admin.TabularInline):
+    model = GoogleCalendar
+    extra = 0
+    can_delete = False
+    fields = (
+        "summary",
+        "calendar_id",
+        "access_role",
+        "is_primary",
+        "is_linked",
+        "is_conflict",
+        "last_synced_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(GoogleConnection)
+class GoogleConnectionAdmin(_ReadOnly):
+    list_display = ("google_email", "user", "state", "last_sync_at", "failure_count", "short_error")
+    list_filter = ("state",)
+    search_fields = ("google_email", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = (
+        "user",
+        "google_email",
+        "google_uid",
+        "state",
+        "state_changed_at",
+        "granted_scopes",
+        "missing",
+        "token_expiry",
+        "last_sync_at",
+        "last_error",
+        "last_error_at",
+        "failure_count",
+        "retry_after",
+        "reconnect_email_sent_at",
+        "backlog",
+        "created",
+        "unlinked_at",
+    )
+    exclude = ("access_token", "refresh_token", "social_account", "push_lease_until")
+    inlines = [CalendarInline]
+    actions = ["recheck_scopes", "disconnect"]
+
+    @admin.display(description="Last error")
+    def short_error(self, obj) -> str:
+        return obj.last_error[:80]
+
+    @admin.display(description="Missing scopes")
+    def missing(self, obj) -> str:
+        return ", ".join(services.missing_scopes(obj)) or "none"
+
+    @admin.display(description="Waiting changes")
+    def backlog(self, obj) -> int:
+        return push.backlog(obj)
+
+    @admin.action(description="Re-check scopes and token health now")
+    def recheck_scopes(self, request, queryset) -> None:
+        states = [services.connection_check_health(connection=c).state for c in queryset]
+        self.message_user(request, f"Checked {len(states)} connection(s): {', '.join(states)}.")
+
+    @admin.action(description="Disconnect (stop sync, revoke, keep appointments and Google events)")
+    def disconnect(self, request, queryset) -> None:
+        for connection in queryset:
+            services.connection_unlink(connection=connection)
+        self.message_user(request, f"Disconnected {queryset.count()} connection(s).", messages.SUCCESS)
+
+
+@admin.register(EventLink)
+class EventLinkAdmin(_ReadOnly):
+    list_display = ("appointment", "member", "calendar", "event_id", "state", "needs_push", "short_error")
+    list_filter = ("state", "needs_push")
+    search_fields = ("event_id", "appointment__title", "member__user__email")
+    list_select_related = ("appointment", "member__user", "calendar")
+    readonly_fields = (
+        "appointment",
+        "member",
+        "calendar",
+        "event_id",
+        "etag",
+        "pushed_hash",
+        "generation",
+        "state",
+        "needs_push",
+        "last_error",
+        "attempts",
+        "last_pushed_at",
+        "updated",
+    )
+    actions = ["retry_failed"]
+
+    @admin.display(description="Last error")
+    def short_error(self, obj) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description="Retry failed pushes")
+    def retry_failed(self, request, queryset) -> None:
+        count = push.retry_failed(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} failed push(es) queued again.")

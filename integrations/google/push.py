@@ -553,3 +553,13 @@ def retry_failed(link_ids: list[int]) -> int:
     with transaction.atomic():
         _route_to_connections(user_ids)
     return count
+
+
+def preview(connection: GoogleConnection) -> list[tuple[EventLink, str]]:
+    """What a push would do to each due link now, without calling Google (``sync_google --dry-run``)."""
+    works = _works(connection, _load_links(connection), relocate=False)
+    plan = []
+    for work in works:
+        _plan(work, relocate=False)
+        plan.append((work.link, work.op.kind if work.op else "nothing"))
+    return plan

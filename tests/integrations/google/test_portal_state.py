@@ -1,0 +1,84 @@
+"""What people see of Google sync in the portal: badges, the Team page, the resync progress, commands."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from integrations.models import EventLink, GoogleConnection
+from tests.conftest import login
+
+from .test_push import slot
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_appointment_shows_its_sync_state(client, bob, connect, book, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        connect(bob)
+        start, end = slot(bob, 1, 10)
+        appointment = book(bob, start, end)
+    url = reverse("calendars:appointment_detail", args=[appointment.pk])
+    assert "Google (Bob): Synced" in login(client, bob).get(url).content.decode()
+    EventLink.objects.filter(appointment=appointment).update(
+        state="failed", last_error="Google answered 400: bad"
+    )
+    html = client.get(url).content.decode()
+    assert "Failed" in html and "Google answered 400: bad" in html
+
+
+def test_an_appointment_of_someone_without_google_is_waiting(
+    client, bob, book, django_capture_on_commit_callbacks
+):
+    start, end = slot(bob, 1, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(bob, start, end)
+    html = (
+        login(client, bob)
+        .get(reverse("calendars:appointment_detail", args=[appointment.pk]))
+        .content.decode()
+    )
+    assert "Waiting for a connection" in html
+
+
+def test_admins_see_each_members_connection_state_on_the_team_page(client, alice, bob, dora, connect):
+    connect(bob)
+    connection = connect(dora)
+    GoogleConnection.objects.filter(pk=connection.pk).update(
+        state="needs_reconnect", last_error="Google no longer accepts this connection."
+    )
+    html = login(client, alice).get(reverse("accounts:team")).content.decode()
+    assert "Active" in html and bob.user.email in html
+    assert "badge-conflict" in html and "Needs reconnect" in html
+
+
+def test_the_connections_tab_shows_resync_progress_and_polls_while_syncing(
+    client, bob, connect, book, django_capture_on_commit_callbacks
+):
+    connect(bob)
+    with django_capture_on_commit_callbacks(execute=False):
+        for hour in (9, 10, 11):
+            start, end = slot(bob, 1, hour)
+            book(bob, start, end)
+    EventLink.objects.filter(pk=EventLink.objects.first().pk).update(needs_push=False)
+    login(client, bob)
+    html = client.get(reverse("integrations:connections"), HTTP_HX_REQUEST="true").content.decode()
+    assert "1 of 3 appointments synced" in html
+    assert 'hx-trigger="every 3s"' in html
+    assert "<html" not in html, "htmx gets only the region"
+
+
+def test_sync_google_dry_run_says_what_it_would_do_and_calls_nothing(
+    bob, connect, book, google, capsys, django_capture_on_commit_callbacks
+):
+    connect(bob)
+    with django_capture_on_commit_callbacks(execute=False):
+        start, end = slot(bob, 1, 10)
+        book(bob, start, end, title="Crown")
+    google.reset_stats()
+    call_command("sync_google", "--dry-run", "--user", bob.user.email)
+    assert "would insert: Crown" in capsys.readouterr().out
+    assert google.api_requests() == 0
+    call_command("sync_google", "--user", bob.user.email)
+    assert "inserted=1" in capsys.readouterr().out
