@@ -1,0 +1,246 @@
+"""The book's busy-time source for Google: stored blocks, read fast; a live check only when data is stale."""
+
+from __future__ import annotations
+
+import time as clock
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from calendars.busy import FreshnessWarning
+from calendars.services import BookingError, appointment_update
+from integrations.busy import GoogleBusySource, subtract
+from integrations.google import pull
+from integrations.models import BusyBlock, GoogleCalendar, GoogleConnection
+
+pytestmark = pytest.mark.django_db
+FREEBUSY = "POST /calendar/v3/freeBusy"
+
+
+def slot(member, days: int, hour: int, minutes: int = 60) -> tuple[datetime, datetime]:
+    zone = member.practice.zone
+    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
+    start = datetime.combine(day, time(hour), tzinfo=zone)
+    return start, start + timedelta(minutes=minutes)
+
+
+def freebusy_requests(google) -> int:
+    return sum(google.stats()["requests"].get(FREEBUSY, {}).values())
+
+
+def make_connection(member, state=GoogleConnection.State.ACTIVE, **kw) -> GoogleConnection:
+    return GoogleConnection.objects.create(
+        user=member.user,
+        google_uid=f"uid-{member.pk}-{state}",
+        google_email=member.user.email,
+        state=state,
+        last_sync_at=timezone.now(),
+        **kw,
+    )
+
+
+def make_calendar(connection, calendar_id, summary, **flags) -> GoogleCalendar:
+    return GoogleCalendar.objects.create(
+        connection=connection,
+        user=connection.user,
+        calendar_id=calendar_id,
+        summary=summary,
+        time_zone="America/New_York",
+        access_role="owner",
+        **flags,
+    )
+
+
+# --- intervals ---------------------------------------------------------------------------------------
+
+
+def test_intervals_come_from_selected_calendars_of_live_connections(bob, dora, practice_b):
+    connection = make_connection(bob)
+    linked = make_calendar(connection, "bob@a.test", "Work", is_linked=True)
+    personal = make_calendar(connection, "p", "Personal", is_conflict=True)
+    ignored = make_calendar(connection, "h", "Holidays")
+    old = make_connection(bob, GoogleConnection.State.UNLINKED)
+    old_calendar = make_calendar(old, "old", "Old account", is_conflict=True)
+    start, end = slot(bob, 2, 9)
+    for calendar, summary in [
+        (linked, "Lunch"),
+        (personal, "School run"),
+        (ignored, "Holiday"),
+        (old_calendar, "Old"),
+    ]:
+        BusyBlock.objects.create(calendar=calendar, event_id=summary, start=start, end=end, summary=summary)
+    BusyBlock.objects.create(
+        calendar=personal, event_id="t", start=start, end=end, summary="x", is_private=True
+    )
+    BusyBlock.objects.create(
+        calendar=linked,
+        event_id="ours",
+        start=start,
+        end=end,
+        summary="Check-up",
+        practice_tag=str(bob.practice_id),
+    )
+    BusyBlock.objects.create(
+        calendar=linked,
+        event_id="theirs",
+        start=start,
+        end=end,
+        summary="At B",
+        practice_tag=str(practice_b.pk),
+    )
+    BusyBlock.objects.create(calendar=linked, event_id="later", start=end, end=end + timedelta(hours=1))
+
+    found = GoogleBusySource().intervals(member=bob, start=start, end=end)
+
+    assert sorted((i.source, i.label) for i in found) == [
+        ("Personal", "Busy"),
+        ("Personal", "School run"),
+        ("Work", "At B"),
+        ("Work", "Lunch"),
+    ]
+    assert GoogleBusySource().intervals(member=dora, start=start, end=end) == []
+
+
+def test_intervals_are_one_query_and_fast_over_5000_blocks(bob, django_assert_num_queries):
+    connection = make_connection(bob)
+    calendars = [
+        make_calendar(connection, "bob@a.test", "Work", is_linked=True),
+        make_calendar(connection, "p", "Personal", is_conflict=True),
+    ]
+    start = timezone.now()
+    BusyBlock.objects.bulk_create(
+        BusyBlock(
+            calendar=calendars[i % 2],
+            event_id=f"e{i}",
+            start=start + timedelta(minutes=9 * i),
+            end=start + timedelta(minutes=9 * i + 5),
+            summary="Busy thing",
+        )
+        for i in range(5000)
+    )
+    source = GoogleBusySource()
+    with django_assert_num_queries(1):
+        found = source.intervals(member=bob, start=start, end=start + timedelta(days=30))
+    assert len(found) == 4800  # 30 days of 9-minute steps
+    began = clock.perf_counter()
+    source.intervals(member=bob, start=start + timedelta(days=3), end=start + timedelta(days=4))
+    assert clock.perf_counter() - began < 0.5
+
+
+# --- ensure_fresh --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bob_connected(bob, connect, django_capture_on_commit_callbacks) -> GoogleConnection:
+    with django_capture_on_commit_callbacks(execute=True):
+        return connect(bob)  # the first push and pull ran: data is fresh
+
+
+def make_stale(connection) -> None:
+    GoogleConnection.objects.filter(pk=connection.pk).update(
+        last_sync_at=timezone.now() - timedelta(minutes=16)
+    )
+
+
+def add_event(google, email: str, start: datetime, end: datetime) -> dict:
+    body = {
+        "summary": "Errand",
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": end.isoformat()},
+    }
+    return google.service(email).events().insert(calendarId=email, body=body).execute()
+
+
+def test_with_fresh_data_booking_asks_google_nothing(google, bob, bob_connected, book):
+    google.reset_stats()
+
+    book(bob, *slot(bob, 2, 10))
+
+    assert google.api_requests() == 0
+
+
+def test_with_stale_data_booking_asks_freebusy_once_and_refuses_busy_time(google, bob, bob_connected, book):
+    start, end = slot(bob, 2, 10)
+    add_event(google, bob.user.email, start, end)  # no notification reached us, no poll yet
+    make_stale(bob_connected)
+    google.reset_stats()
+
+    with pytest.raises(BookingError) as refused:
+        book(bob, start, end)
+
+    assert refused.value.code == "busy"
+    assert f"Busy in “{bob.user.email}”" in str(refused.value)
+    assert freebusy_requests(google) == 1
+    assert google.api_requests() == 1
+
+
+def test_a_live_check_stores_new_busy_time_without_duplicates(
+    google, bob, bob_connected, book, django_capture_on_commit_callbacks
+):
+    day_start, _ = slot(bob, 2, 8)
+    day_end = day_start + timedelta(hours=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(bob, *slot(bob, 2, 14))  # in Google too: free/busy shows it
+    known_start, known_end = slot(bob, 2, 9)
+    add_event(google, bob.user.email, known_start, known_end)
+    pull.pull_connection(bob_connected.pk)  # the 9:00 errand is stored
+    new_start, new_end = slot(bob, 2, 11)
+    add_event(google, bob.user.email, new_start, new_end)
+    make_stale(bob_connected)
+    source = GoogleBusySource()
+
+    assert source.ensure_fresh(member=bob, start=day_start, end=day_end) is None
+    assert source.ensure_fresh(member=bob, start=day_start, end=day_end) is None
+
+    spans = sorted(BusyBlock.objects.values_list("start", "end", "event_id"))
+    assert [(s, e) for s, e, _ in spans if not _] == [(new_start, new_end)]
+    assert len(spans) == 3  # the errand from the pull, our appointment (tagged), the live one
+    moved = appointment_update(
+        appointment=appointment,
+        actor=bob.user,
+        start=appointment.start + timedelta(minutes=30),
+        end=appointment.end,
+    )
+    assert moved.appointment.start == appointment.start + timedelta(minutes=30), "its own shadow is not busy"
+
+
+def test_when_google_cannot_answer_the_booking_goes_ahead_with_a_warning(google, bob, bob_connected, book):
+    make_stale(bob_connected)
+    google.faults(rate=1.0, statuses=[503])
+
+    result = GoogleBusySource().ensure_fresh(member=bob, start=slot(bob, 2, 10)[0], end=slot(bob, 2, 10)[1])
+
+    assert result == FreshnessWarning(
+        "Could not check bob@a.test's Google calendars just now; booked without that check."
+    )
+    appointment = book(bob, *slot(bob, 2, 10))
+    assert appointment.pk
+
+
+def test_a_connection_needing_reconnect_warns_without_asking_google(google, bob, bob_connected):
+    make_stale(bob_connected)
+    GoogleConnection.objects.filter(pk=bob_connected.pk).update(state=GoogleConnection.State.NEEDS_RECONNECT)
+    google.reset_stats()
+
+    result = GoogleBusySource().ensure_fresh(member=bob, start=slot(bob, 2, 10)[0], end=slot(bob, 2, 10)[1])
+
+    assert isinstance(result, FreshnessWarning)
+    assert google.api_requests() == 0
+
+
+def test_no_connection_no_check(bob, dora):
+    assert (
+        GoogleBusySource().ensure_fresh(member=dora, start=slot(dora, 1, 9)[0], end=slot(dora, 1, 9)[1])
+        is None
+    )
+
+
+def test_subtract_leaves_the_uncovered_parts():
+    t = [datetime(2030, 1, 1, h, tzinfo=UTC) for h in range(24)]
+    assert subtract([(t[1], t[9])], [(t[2], t[3]), (t[5], t[6]), (t[8], t[10])]) == [
+        (t[1], t[2]),
+        (t[3], t[5]),
+        (t[6], t[8]),
+    ]
+    assert subtract([(t[1], t[2])], [(t[0], t[3])]) == []
