@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import batch, calendar_api, control, oauth, pages
+from . import batch, calendar_api, control, oauth, pages, tokens
 from .channels import ChannelHub
 from .errors import ApiError
 from .faults import Faults
@@ -68,16 +68,16 @@ OAUTH_ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/o/oauth2/auth", oauth.authorize_page),
     ("POST", "/o/oauth2/v2/auth", oauth.consent_submit),
     ("POST", "/o/oauth2/v2/auth/consent", oauth.consent_submit),
-    ("POST", "/token", oauth.token_endpoint),
-    ("POST", "/o/oauth2/token", oauth.token_endpoint),
-    ("POST", "/revoke", oauth.revoke_endpoint),
-    ("GET", "/revoke", oauth.revoke_endpoint),
-    ("GET", "/oauth2/v1/certs", oauth.certs_v1),
-    ("GET", "/oauth2/v3/certs", oauth.certs_v3),
-    ("GET", "/oauth2/v2/userinfo", lambda app, req: oauth.userinfo(app, req, oidc=False)),
-    ("GET", "/oauth2/v3/userinfo", lambda app, req: oauth.userinfo(app, req, oidc=True)),
-    ("GET", "/v1/userinfo", lambda app, req: oauth.userinfo(app, req, oidc=True)),
-    ("GET", "/.well-known/openid-configuration", oauth.openid_configuration),
+    ("POST", "/token", tokens.token_endpoint),
+    ("POST", "/o/oauth2/token", tokens.token_endpoint),
+    ("POST", "/revoke", tokens.revoke_endpoint),
+    ("GET", "/revoke", tokens.revoke_endpoint),
+    ("GET", "/oauth2/v1/certs", tokens.certs_v1),
+    ("GET", "/oauth2/v3/certs", tokens.certs_v3),
+    ("GET", "/oauth2/v2/userinfo", lambda app, req: tokens.userinfo(app, req, oidc=False)),
+    ("GET", "/oauth2/v3/userinfo", lambda app, req: tokens.userinfo(app, req, oidc=True)),
+    ("GET", "/v1/userinfo", lambda app, req: tokens.userinfo(app, req, oidc=True)),
+    ("GET", "/.well-known/openid-configuration", tokens.openid_configuration),
 ]
 
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors, event_ops, events, freebusy, listing
 from . import scopes as sc
-from .oauth import Caller, authenticate
 from .store import ROLE_RANK, role_at_least
+from .tokens import Caller, authenticate
 from .wire import Request, Response, empty, json_response
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import event_ops, events, oauth, timeutil
+from . import event_ops, events, oauth, timeutil, tokens
 from . import scopes as sc
 from .errors import bad_request, not_found
 from .faults import FaultPlan
@@ -91,15 +91,15 @@ def mint_tokens(app: Emulator, req: Request) -> Response:
         scopes = sc.ordered(sc.normalize(body.get("scopes") or DEFAULT_TOKEN_SCOPES))
     except sc.UnknownScope as exc:
         raise bad_request(f"unknown scope {exc}") from exc
-    tokens = oauth.issue_tokens(
+    minted = tokens.issue_tokens(
         app, email=email, client_id=client_id, scopes=scopes, offline=body.get("offline", True)
     )
-    return json_response(tokens)
+    return json_response(minted)
 
 
 def revoke(app: Emulator, req: Request) -> Response:
     email = str(req.json().get("email") or "").lower()
-    return json_response({"revoked_grants": oauth.revoke_account(app, email)})
+    return json_response({"revoked_grants": tokens.revoke_account(app, email)})
 
 
 def set_faults(app: Emulator, req: Request) -> Response:
