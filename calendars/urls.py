@@ -12,4 +12,5 @@ urlpatterns = [
     path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
     path("appointments/<int:pk>/edit/", views.appointment_edit, name="appointment_edit"),
     path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
+    path("working-hours/<int:member_id>/", views.working_hours, name="working_hours"),
 ]

@@ -1,7 +1,5 @@
 from django.urls import path
 
-from calendars.views import working_hours
-
 from . import views
 
 app_name = "accounts"
@@ -11,6 +9,4 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/invite/", views.team_invite, name="team_invite"),
     path("team/<int:member_id>/role/", views.member_role, name="member_role"),
-    # Working hours belong to the appointment book; the page lives under Team.
-    path("team/<int:member_id>/working-hours/", working_hours, name="working_hours"),
 ]

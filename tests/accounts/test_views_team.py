@@ -138,33 +138,33 @@ def test_admin_sets_a_members_working_hours_with_two_intervals_a_day(client, ali
         d2_start0="09:00",
         d2_end0="15:00",
     )
-    response = login(client, alice).post(f"/team/{bob.pk}/working-hours/", data)
-    assertRedirects(response, f"/team/{bob.pk}/working-hours/", fetch_redirect_response=False)
+    response = login(client, alice).post(f"/calendars/working-hours/{bob.pk}/", data)
+    assertRedirects(response, f"/calendars/working-hours/{bob.pk}/", fetch_redirect_response=False)
     saved = list(WorkingHours.objects.filter(member=bob).values_list("weekday", "start_time", "end_time"))
     assert saved == [(0, time(8), time(12)), (0, time(13), time(17)), (2, time(9), time(15))]
 
 
 def test_working_hours_form_refuses_an_end_before_the_start(client, alice, bob):
     response = login(client, alice).post(
-        f"/team/{bob.pk}/working-hours/", hours_post(d1_start0="17:00", d1_end0="09:00")
+        f"/calendars/working-hours/{bob.pk}/", hours_post(d1_start0="17:00", d1_end0="09:00")
     )
     assert response.context["form"].errors["d1_end0"] == ["The end must be after the start."]
     assert WorkingHours.objects.filter(member=bob).count() == 7  # unchanged
 
 
 def test_working_hours_form_is_prefilled_with_the_current_hours(client, alice, bob):
-    form = login(client, alice).get(f"/team/{bob.pk}/working-hours/").context["form"]
+    form = login(client, alice).get(f"/calendars/working-hours/{bob.pk}/").context["form"]
     assert form["d0_start0"].value() == time(8) and form["d0_end0"].value() == time(18)
 
 
 def test_staff_view_their_own_working_hours_but_cannot_change_them(client, bob):
     login(client, bob)
-    page = client.get(f"/team/{bob.pk}/working-hours/")
+    page = client.get(f"/calendars/working-hours/{bob.pk}/")
     assert page.status_code == 200
     assert b"Save working hours" not in page.content
-    assert client.post(f"/team/{bob.pk}/working-hours/", hours_post()).status_code == 404
+    assert client.post(f"/calendars/working-hours/{bob.pk}/", hours_post()).status_code == 404
     assert WorkingHours.objects.filter(member=bob).count() == 7
 
 
 def test_staff_cannot_see_a_teammates_working_hours(client, bob, dora):
-    assert login(client, bob).get(f"/team/{dora.pk}/working-hours/").status_code == 404
+    assert login(client, bob).get(f"/calendars/working-hours/{dora.pk}/").status_code == 404

@@ -33,8 +33,8 @@ def practice_a_urls(appointment, bob) -> list[tuple[str, str, dict]]:
         ("post", f"/calendars/appointments/{pk}/cancel/", {"reason": "x"}),
         ("get", "/calendars/week/", {"staff": bob.pk}),
         ("get", "/calendars/appointments/new/", {"staff": bob.pk}),
-        ("get", f"/team/{bob.pk}/working-hours/", {}),
-        ("post", f"/team/{bob.pk}/working-hours/", {"d0_start0": "01:00", "d0_end0": "02:00"}),
+        ("get", f"/calendars/working-hours/{bob.pk}/", {}),
+        ("post", f"/calendars/working-hours/{bob.pk}/", {"d0_start0": "01:00", "d0_end0": "02:00"}),
         ("post", f"/team/{bob.pk}/role/", {"role": "admin"}),
         ("post", "/practice/switch/", {"practice": bob.practice_id}),
     ]
@@ -88,7 +88,7 @@ def test_charlie_sees_none_of_practice_a_in_his_own_pages(client, charlie, a_app
         "/calendars/settings/connections/",
         "/settings/integrations/",
         "/team/",
-        "/team/1/working-hours/",
+        "/calendars/working-hours/1/",
     ],
 )
 def test_anonymous_requests_are_sent_to_log_in(client, db, url):
