@@ -325,7 +325,7 @@ def working_hours(request: HttpRequest, member_id: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, f"Saved {member.display_name}'s working hours.")
-            return redirect("accounts:working_hours", member_id=member.pk)
+            return redirect("calendars:working_hours", member_id=member.pk)
     if not can_edit:
         for field in form.fields.values():
             field.disabled = True
