@@ -20,7 +20,9 @@ CALLBACK = "http://127.0.0.1:8000/accounts/google/login/callback/"
 
 
 def test_allauth_code_exchange_and_id_token_verification(google: Google, ana: str) -> None:
-    client = OAuth2Client(None, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "POST", google.url + "/token", CALLBACK)
+    client = OAuth2Client(
+        None, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "POST", google.url + "/token", CALLBACK
+    )
     client.state = "allauth-state"
     verifier, challenge = pkce_pair()
     extra = {
@@ -35,14 +37,18 @@ def test_allauth_code_exchange_and_id_token_verification(google: Google, ana: st
     form = FormParser()
     form.feed(requests.get(url, timeout=10).text)
     fields = [(i["name"], i["value"]) for i in form.of_type("hidden")]
-    fields += [("email", ana), ("action", "allow")] + [("scope", c["value"]) for c in form.of_type("checkbox")]
+    fields += [("email", ana), ("action", "allow")] + [
+        ("scope", c["value"]) for c in form.of_type("checkbox")
+    ]
     redirect = requests.post(google.url + form.action, data=fields, allow_redirects=False, timeout=10)
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(redirect.headers["Location"]).query))
     assert query["state"] == "allauth-state"
 
     token = client.get_access_token(query["code"], pkce_code_verifier=verifier)
 
-    assert token["refresh_token"] and "https://www.googleapis.com/auth/calendar.events" in token["scope"].split()
+    assert (
+        token["refresh_token"] and "https://www.googleapis.com/auth/calendar.events" in token["scope"].split()
+    )
     claims = jwtkit.verify_and_decode(
         credential=token["id_token"],
         keys_url=google.url + "/oauth2/v1/certs",
