@@ -1,0 +1,41 @@
+"""Periodic Google work is installed by migrate, once, and its tasks run."""
+
+import pytest
+from django.core.management import call_command
+from django_q.models import Schedule
+
+from integrations import tasks
+
+pytestmark = pytest.mark.django_db
+
+
+def test_migrate_installs_each_schedule_once():
+    call_command("migrate", verbosity=0)  # a second migrate must not duplicate them
+    names = list(Schedule.objects.filter(name__startswith="Google:").values_list("name", flat=True))
+    assert sorted(names) == sorted(set(names))
+    funcs = set(Schedule.objects.values_list("func", flat=True))
+    assert {
+        "integrations.tasks.drain_outboxes",
+        "integrations.tasks.poll_connections",
+        "integrations.tasks.renew_channels",
+        "integrations.tasks.check_all_connections",
+        "integrations.tasks.reconcile_daily",
+    } <= funcs
+    poll = Schedule.objects.get(func="integrations.tasks.poll_connections")
+    assert (poll.schedule_type, poll.minutes, poll.repeats) == (Schedule.MINUTES, 5, -1)
+
+
+def test_the_health_check_task_moves_a_revoked_connection_to_needs_reconnect(bob, connect, google):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import GoogleConnection
+
+    connection = connect(bob)
+    google.revoke(bob.user.email)
+    GoogleConnection.objects.filter(pk=connection.pk).update(
+        token_expiry=timezone.now() - timedelta(minutes=1)
+    )
+    assert tasks.check_all_connections() == 1
+    assert GoogleConnection.objects.get(pk=connection.pk).state == "needs_reconnect"
