@@ -130,7 +130,11 @@ def test_appointment_reaches_google_and_a_move_in_google_comes_back(
     )
     week_of(tab, portal, bob.pk, tomorrow)
     reload_until_visible(tab, appointment_block(tab, tomorrow, "Check-up").filter(has_text="15:00–15:30"))
-    expect(appointment_block(tab, tomorrow, "Check-up")).to_have_count(1)
+    block = appointment_block(tab, tomorrow, "Check-up")
+    expect(block).to_have_count(1)
+    block.click()  # its history says where the change came from
+    history = tab.locator("#modal #appointment-history")
+    expect(history).to_contain_text("Changed in Google")
 
 
 # --- 4. busy time from a conflict calendar ----------------------------------------------------------
