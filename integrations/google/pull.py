@@ -305,13 +305,18 @@ def _apply_ours(calendar: GoogleCalendar, ours: list[tuple[str, dict]], counts: 
 # --- Our events: the conflict policy -----------------------------------------------------------------
 
 
-def _is_echo(link: EventLink, event: dict) -> bool:
-    if event.get("status") == "cancelled":
-        return False
+def safe_fingerprint(event: dict) -> str:
+    """``mapping.fingerprint``, or "" for an event too broken to fingerprint (never an echo then)."""
     try:
-        return bool(link.pushed_hash) and mapping.fingerprint(event) == link.pushed_hash
-    except (AttributeError, TypeError, ValueError, OverflowError):
+        return mapping.fingerprint(event)
+    except (AttributeError, TypeError, ValueError, KeyError, OverflowError):
+        return ""
+
+
+def _is_echo(link: EventLink, event: dict) -> bool:
+    if event.get("status") == "cancelled" or not link.pushed_hash:
         return False
+    return safe_fingerprint(event) == link.pushed_hash
 
 
 def _updated(event: dict) -> datetime | None:
@@ -373,7 +378,7 @@ def _remember(link: EventLink, event: dict, *, deleted: bool = False) -> None:
         link.event_id, link.etag, link.pushed_hash = "", "", ""
     else:
         link.etag = clean_text(event.get("etag"), 255)
-        link.pushed_hash = mapping.fingerprint(event)
+        link.pushed_hash = safe_fingerprint(event)
     link.save(update_fields=["event_id", "etag", "pushed_hash", "updated"])
 
 
