@@ -71,7 +71,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="module")
-def chromium():
+def chromium(pytestconfig):
     """One headless Chromium per test module.
 
     Playwright's sync API keeps an event loop running in this thread, so Django would refuse
@@ -85,7 +85,11 @@ def chromium():
     try:
         with sync_playwright() as playwright:
             instance = playwright.chromium.launch(
-                executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+                executable_path=chromium_path(),
+                args=CHROMIUM_ARGS,
+                # pytest-playwright's --headed and --slowmo, for watching a journey under a display
+                headless=not pytestconfig.getoption("headed", False),
+                slow_mo=pytestconfig.getoption("slowmo", 0),
             )
             yield instance
             instance.close()
@@ -100,6 +104,7 @@ def chromium():
 def tab(chromium, request):
     """A browser tab in a fresh context (named apart from pytest-playwright's ``page``, whose browser
     is a download); the last page is saved as ``artifacts/<journey>.png``."""
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect
 
     expect.set_options(timeout=10_000)
@@ -111,6 +116,8 @@ def tab(chromium, request):
     journey = request.node.originalname.removeprefix("test_")
     try:
         tab.screenshot(path=str(ARTIFACTS / f"{journey}.png"))
+    except PlaywrightError:  # a crashed page: the test's own failure says more
+        pass
     finally:
         context.close()
 
@@ -123,7 +130,8 @@ def portal(live_server, settings, google: Google) -> str:  # noqa: F811 (the imp
     in-memory test database all of them share one connection: a page load and a webhook's pull
     at the same moment fail with "database table is locked". So while a journey runs, the portal
     answers one request at a time (as a single worker would); at the end, Google stops sending
-    notifications and the request in flight finishes before the database is flushed.
+    notifications and the request in flight finishes before the database is flushed. For the
+    same reason a journey checks what happened through pages and Google's API, not the ORM.
     """
     httpd = live_server.thread.httpd
     app = httpd.get_app()

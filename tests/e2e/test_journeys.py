@@ -241,5 +241,11 @@ def test_unlink_stops_sync_and_leaves_the_events_in_google(
     connection_section(tab, email).get_by_role("button", name="Unlink").click()
 
     expect(tab.locator("#messages")).to_contain_text(f"Sync with {email} has stopped")
+    expect(tab.locator("#connections")).to_contain_text("No calendar is connected yet")
     event = google_events(google, email, email, at(practice_a, tomorrow, 10)).get("Check-up")
     assert event is not None and event["status"] == "confirmed"
+
+    # Appointments booked from now on stay in the portal.
+    week_of(tab, portal, bob.pk, tomorrow)
+    book(tab, title="Follow-up", day=tomorrow, start=time(14), end=time(14, 30))
+    assert "Follow-up" not in google_events(google, email, email, at(practice_a, tomorrow, 14))
