@@ -249,3 +249,25 @@ def test_unlink_stops_sync_and_leaves_the_events_in_google(
     week_of(tab, portal, bob.pk, tomorrow)
     book(tab, title="Follow-up", day=tomorrow, start=time(14), end=time(14, 30))
     assert "Follow-up" not in google_events(google, email, email, at(practice_a, tomorrow, 14))
+
+
+# --- found by the journeys ----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="connection_warning.html prints 'Google no longer accepts this connection.' in bold and then "
+    "connection.last_error, which services.connection_record_failure sets to a sentence starting with "
+    "the same words: the person reads it twice",
+)
+def test_the_reconnect_warning_says_what_happened_once(tab, portal, google, bob, bob_in_google):
+    email = bob_in_google["email"]
+    log_in(tab, portal, email)
+    connect_google(tab, email=email)
+    google.revoke(email)
+
+    connection_section(tab, email).get_by_role("button", name="Sync now").click()
+
+    warning = connection_section(tab, email).locator(".connection-warning")
+    expect(warning).to_contain_text("Reconnect")
+    assert warning.inner_text().count("Google no longer accepts this connection") == 1, warning.inner_text()
