@@ -180,7 +180,12 @@ def disagreements(google: Google, members: list[Membership]) -> Disagreement:
             copies = events.get(appointment_id, [])
             if appointment.status == Appointment.Status.CANCELLED:
                 if copies:
-                    found.add(f"{email}: cancelled appointment {appointment_id} has {len(copies)} event(s)")
+                    link = EventLink.objects.filter(appointment=appointment, member=member).first()
+                    found.add(
+                        f"{email}: cancelled appointment {appointment_id} has {len(copies)} event(s)\n"
+                        f"      history: {_history(appointment)}\n      link: {_link_state(link)}; "
+                        f"events: {[_brief(e) for e in copies]}"
+                    )
                 continue
             if len(copies) != 1:
                 found.add(f"{email}: booked appointment {appointment_id} has {len(copies)} events")
@@ -222,11 +227,19 @@ def _history(appointment: Appointment) -> list[str]:
 def _link_state(link: EventLink | None) -> str:
     if link is None:
         return "none"
-    return f"{link.state} needs_push={link.needs_push} gen={link.generation} pushed={link.last_pushed_at}"
+    return (
+        f"{link.state} event={link.event_id[:12]} needs_push={link.needs_push} gen={link.generation} "
+        f"pushed={link.last_pushed_at:%H:%M:%S.%f}"
+        if link.last_pushed_at
+        else "never pushed"
+    )
 
 
 def _brief(event: dict) -> str:
-    return f"{event.get('summary')!r} {event['start'].get('dateTime')} updated={event.get('updated')}"
+    return (
+        f"{event['id'][:12]} {event.get('summary')!r} {event['start'].get('dateTime')} "
+        f"updated={event.get('updated')}"
+    )
 
 
 def connections_of(members: list[Membership]) -> list[int]:
