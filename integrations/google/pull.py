@@ -320,10 +320,12 @@ def _is_echo(link: EventLink, event: dict) -> bool:
 
 
 def _updated(event: dict) -> datetime | None:
+    """Google's ``updated`` stamp, or None when it is missing or unreadable (then Google counts as newer)."""
     try:
-        return client.parse_datetime(event["updated"])
+        updated = client.parse_datetime(event["updated"])
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+    return updated if updated.tzinfo is not None else None
 
 
 def _google_is_newer(event: dict, appointment: Appointment) -> bool:
