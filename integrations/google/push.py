@@ -223,7 +223,10 @@ def _finish(work: Work, counts: Counter, outcome: str) -> None:
     link = work.link
     link.state = LinkState.SYNCED
     link.last_error = ""
-    link.last_pushed_at = timezone.now()
+    if outcome != "unchanged":
+        # Only a real write moves this mark: the pull side treats Google edits older than our
+        # last write as stale reads, and a no-op push has not seen (or overwritten) anything.
+        link.last_pushed_at = timezone.now()
     link.save(
         update_fields=[
             "event_id",

@@ -254,12 +254,6 @@ def test_unlink_stops_sync_and_leaves_the_events_in_google(
 # --- found by the journeys ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connection_warning.html prints 'Google no longer accepts this connection.' in bold and then "
-    "connection.last_error, which services.connection_record_failure sets to a sentence starting with "
-    "the same words: the person reads it twice",
-)
 def test_the_reconnect_warning_says_what_happened_once(tab, portal, google, bob, bob_in_google):
     email = bob_in_google["email"]
     log_in(tab, portal, email)

@@ -39,7 +39,6 @@ def booked(google, staff, book, django_capture_on_commit_callbacks):
     return member, connection, appointment, event, events
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_AFTER_UNCHANGED_PUSH)
 def test_a_google_edit_made_before_a_no_op_push_is_not_lost(booked, django_capture_on_commit_callbacks):
     member, connection, appointment, event, events = booked
     email, start = member.user.email, appointment.start
