@@ -8,6 +8,7 @@ share the database. They reuse the emulator control surface of the integration t
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from datetime import datetime
 
 import pytest
 import requests
+from django.db import connection
 
 from calendars.models import Appointment, AppointmentChange
 from copilot.accounts.models import Membership, Practice
@@ -36,6 +38,29 @@ def scale() -> float:
         return max(float(os.environ.get("FAULTS_SCALE", "1")), 0.01)
     except ValueError:
         return 1.0
+
+
+def on_sqlite() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def db_turn():
+    """A lock that threads take around database work on SQLite, a no-op elsewhere.
+
+    pytest-django's SQLite test database lives in memory with a shared cache, where a second
+    writer fails at once with "database table is locked" (the busy timeout does not apply).
+    Production SQLite is a WAL file that serializes writers anyway; on SQLite these suites
+    serialize database work and keep Google's side concurrent.
+    """
+    return threading.Lock() if on_sqlite() else _NoLock()
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 @pytest.fixture

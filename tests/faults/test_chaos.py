@@ -32,6 +32,7 @@ from .conftest import (
     call_google,
     connect_member,
     connections_of,
+    db_turn,
     disagreements,
     elapsed,
     faults_injected,
@@ -63,8 +64,9 @@ def _slot(practice, rng: random.Random) -> tuple[datetime, datetime]:
 class Portal:
     """Portal users booking, moving and cancelling through the services, from several threads."""
 
-    def __init__(self, members, total: int, seed: int):
+    def __init__(self, members, total: int, seed: int, turn):
         self.members = members
+        self.turn = turn
         self.total = total
         self.seed = seed
         self.issued = 0
@@ -115,7 +117,8 @@ class Portal:
         try:
             while self._next() is not None:
                 try:
-                    outcome = self._op(rng)
+                    with self.turn:
+                        outcome = self._op(rng)
                 except BookingError as error:
                     outcome = f"refused ({error.code})"
                 except Exception:  # the test fails on these
@@ -187,14 +190,17 @@ class GooglePerson:
                 done += 1
 
 
-def _worker(connection_ids: list[int], stop: threading.Event, counts: Counter, errors: list[str]) -> None:
+def _worker(
+    connection_ids: list[int], stop: threading.Event, counts: Counter, errors: list[str], turn
+) -> None:
     """The background worker: drain outboxes and poll Google, connection after connection."""
     try:
         while not stop.is_set():
             for connection_id in connection_ids:
                 try:
-                    counts.update(k for k, v in push.push_connection(connection_id).items() if v)
-                    counts.update(k for k, v in pull.pull_connection(connection_id).items() if v)
+                    with turn:
+                        counts.update(k for k, v in push.push_connection(connection_id).items() if v)
+                        counts.update(k for k, v in pull.pull_connection(connection_id).items() if v)
                 except Exception:
                     errors.append(traceback.format_exc())
     finally:
@@ -253,7 +259,8 @@ def test_google_and_the_portal_agree_after_chaos(google, staff):
     google.reset_stats()
     google.faults(rate=0.2, statuses=[500, 503, 429, 403], latency_ms=5, seed=SEED)
 
-    portal = Portal(members, portal_ops, SEED)
+    turn = db_turn()
+    portal = Portal(members, portal_ops, SEED, turn)
     person = GooglePerson(google, members, google_edits, SEED + 100)
     stop = threading.Event()
     worker_counts: Counter = Counter()
@@ -262,7 +269,7 @@ def test_google_and_the_portal_agree_after_chaos(google, staff):
     # Short backoff during the storm, so connections back off and recover many times.
     with override_settings(GOOGLE_BACKOFF_BASE_SECONDS=0.05, GOOGLE_BACKOFF_MAX_SECONDS=1):
         worker = threading.Thread(
-            target=_worker, args=(connection_ids, stop, worker_counts, worker_errors), daemon=True
+            target=_worker, args=(connection_ids, stop, worker_counts, worker_errors, turn), daemon=True
         )
         worker.start()
         with ThreadPoolExecutor(PORTAL_THREADS + 1) as pool:
