@@ -1,0 +1,318 @@
+"""What every benchmark shares: a throwaway environment, people to sync, and the results format.
+
+Call ``setup(name)`` before importing anything of Django. It sets the environment
+(``DJANGO_SETTINGS_MODULE``, ``DEBUG=1``, a secret), creates a fresh database (a temporary
+SQLite file, or with ``DATABASE_URL`` a fresh PostgreSQL database named ``copilot_bench``),
+starts the Google emulator on a free loopback port, runs ``django.setup()`` and migrates.
+
+Results: ``report(name, rows, figures)`` prints a table and writes ``bench/results/<name>.json``::
+
+    {"name": "push", "date": "...", "quick": false, "database": "sqlite",
+     "figures": [{"figure": "...", "value": 1.0, "unit": "ms", "target": "≤ 25", "met": true,
+                  "note": "..."}],
+     "rows": [{...}, ...]}
+
+``bench/run.py`` renders every such file into docs/PERFORMANCE.md; ``target`` and ``met`` may be
+null for figures that are measured without a target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Env:
+    name: str
+    database: str  # "sqlite" or "postgresql"
+    database_url: str
+    emulator_url: str
+    emulator: object
+    tmp: Path
+
+    def child_env(self, **extra: str) -> dict[str, str]:
+        """The environment a subprocess (worker, web server) needs to share this run's setup."""
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "GOOGLE_EMULATOR_URL": self.emulator_url,
+            "DJANGO_SETTINGS_MODULE": "copilot.settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.update(extra)
+        return env
+
+
+def _fresh_postgres(url: str, database: str) -> str:
+    """Drop and create ``database`` on the server of ``url``; returns the URL that names it."""
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def postgres_reachable(url: str) -> str:
+    """ "" when the server of ``url`` answers, else why not."""
+    try:
+        import psycopg
+
+        parts = urlsplit(url)
+        with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), connect_timeout=3):
+            return ""
+    except Exception as error:  # any failure means: not usable here
+        return f"{type(error).__name__}: {error}".strip()
+
+
+def setup(name: str, *, database_url: str | None = None, q_sync: bool = False, migrate: bool = True) -> Env:
+    """Prepare a throwaway environment for benchmark ``name`` and start Django in it."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"copilot-bench-{name}-"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "copilot.settings"
+    os.environ["DEBUG"] = "1"
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production")
+    os.environ["TOKEN_ENCRYPTION_KEYS"] = ""
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["Q_SYNC"] = "1" if q_sync else "0"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    url = database_url if database_url is not None else os.environ.get("DATABASE_URL", "")
+    if url:
+        url = _fresh_postgres(url, f"copilot_bench_{name}")
+        database = "postgresql"
+    else:
+        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+        database = "sqlite"
+    os.environ["DATABASE_URL"] = url
+
+    from integrations.google.emulator import start_emulator
+
+    emulator = start_emulator(port=0)
+    os.environ["GOOGLE_EMULATOR_URL"] = emulator.url
+
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+    return Env(name, database, url, emulator.url, emulator, tmp)
+
+
+# --- People and connections --------------------------------------------------------------------------
+
+
+def google_post(env: Env, path: str, payload: dict) -> dict:
+    import requests
+
+    response = requests.post(env.emulator_url + path, json=payload, timeout=30)
+    response.raise_for_status()
+    return response.json() if response.content else {}
+
+
+def make_practice(slug: str = "bench", time_zone: str = "America/New_York"):
+    from copilot.accounts.models import Practice
+
+    return Practice.objects.create(name=f"Bench {slug}", slug=slug, time_zone=time_zone)
+
+
+def make_staff(practice, count: int, *, prefix: str = "staff", role: str = "staff") -> list:
+    """``count`` members (no usable password: benchmarks log in with sessions) with 07:00–19:00 hours."""
+    from datetime import time as clock
+
+    from calendars.models import WorkingHours
+    from copilot.accounts.models import Membership, User
+
+    members = []
+    for number in range(count):
+        email = f"{prefix}{number:03d}@{practice.slug}.bench"
+        user = User.objects.create_user(
+            email=email, password=None, first_name=f"{prefix.title()}{number:03d}"
+        )
+        member = Membership.objects.create(user=user, practice=practice, role=role)
+        WorkingHours.objects.bulk_create(
+            WorkingHours(member=member, weekday=d, start_time=clock(7), end_time=clock(19)) for d in range(7)
+        )
+        members.append(member)
+    return members
+
+
+def connect(env: Env, member):
+    """Give ``member`` a working Google connection, as the OAuth callback would, linked to their calendar."""
+    import jwt
+    from allauth.socialaccount.models import SocialAccount
+    from django.conf import settings
+
+    from integrations.services import (
+        connection_choose_calendars,
+        connection_from_oauth,
+        connection_refresh_calendars,
+    )
+
+    email = member.user.email
+    google_post(env, "/_emulator/users", {"email": email, "name": member.display_name})
+    answer = google_post(
+        env,
+        "/_emulator/tokens",
+        {
+            "email": email,
+            "client_id": settings.GOOGLE_CLIENT_ID,
+            "scopes": list(settings.GOOGLE_REQUIRED_SCOPES),
+        },
+    )
+    claims = jwt.decode(answer["id_token"], options={"verify_signature": False})
+    account, _ = SocialAccount.objects.get_or_create(
+        provider="google", uid=claims["sub"], defaults={"user": member.user, "extra_data": claims}
+    )
+    connection = connection_from_oauth(user=member.user, social_account=account, token_response=answer)
+    connection_refresh_calendars(connection=connection)
+    connection_choose_calendars(connection=connection, linked_calendar_id=email, conflict_calendar_ids=[])
+    connection.refresh_from_db()
+    return connection
+
+
+def upcoming_appointments(member, count: int, *, per_day: int = 10, first_day: int = 1) -> list:
+    """``count`` one-hour appointments from ``first_day`` days ahead, ``per_day`` a day, without hooks."""
+    from datetime import datetime as dt
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calendars.models import Appointment
+
+    zone = member.practice.zone
+    start_day = timezone.now().astimezone(zone).date() + timedelta(days=first_day)
+    rows = []
+    for number in range(count):
+        day = start_day + timedelta(days=number // per_day)
+        start = dt(day.year, day.month, day.day, 7 + number % per_day, tzinfo=zone)
+        rows.append(
+            Appointment(
+                practice=member.practice,
+                staff=member,
+                title=f"Patient {number}",
+                start=start,
+                end=start + timedelta(hours=1),
+            )
+        )
+    return Appointment.objects.bulk_create(rows, batch_size=500)
+
+
+def emulator_stats(env: Env) -> dict:
+    import requests
+
+    return requests.get(env.emulator_url + "/_emulator/stats", timeout=30).json()
+
+
+def http_requests(stats: dict) -> int:
+    """HTTP requests that reached Google (a batch is one request, whatever its parts)."""
+    return sum(sum(statuses.values()) for statuses in stats.get("requests", {}).values())
+
+
+def set_faults(env: Env, **plan) -> None:
+    import requests
+
+    if plan:
+        google_post(env, "/_emulator/faults", plan)
+    else:
+        requests.delete(env.emulator_url + "/_emulator/faults", timeout=30).raise_for_status()
+
+
+def reset_stats(env: Env) -> None:
+    google_post(env, "/_emulator/stats/reset", {})
+
+
+# --- Measuring -----------------------------------------------------------------------------------
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 0.01):
+    """Poll ``predicate`` until truthy; raises TimeoutError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {timeout} s")
+        time.sleep(interval)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The ``fraction`` quantile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+@dataclass
+class Figure:
+    figure: str
+    value: float | int | str | None
+    unit: str = ""
+    target: str | None = None
+    met: bool | None = None
+    note: str = ""
+
+
+def report(
+    name: str, rows: list[dict], figures: list[Figure], *, quick: bool, env: Env | None = None, **extra
+):
+    """Print ``figures`` (and ``rows``) as tables and write ``bench/results/<name>.json``."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "name": name,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "database": env.database if env else extra.pop("database", ""),
+        "figures": [asdict(f) for f in figures],
+        "rows": rows,
+        **extra,
+    }
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print(f"\n{name}{' (quick)' if quick else ''}:")
+    width = max((len(f.figure) for f in figures), default=10)
+    for f in figures:
+        target = f" (target {f.target}: {'met' if f.met else 'NOT met'})" if f.target else ""
+        print(f"  {f.figure:<{width}}  {_fmt(f.value)} {f.unit}{target}")
+    for row in rows:
+        print("   ", "  ".join(f"{k}={_fmt(v)}" for k, v in row.items()))
+    print(f"  → {path.relative_to(ROOT)}")
+    return path
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
+    return str(value)
+
+
+def quick_flag(argv: list[str] | None = None) -> bool:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="small numbers: a smoke run, not a measurement")
+    return parser.parse_args(argv).quick
