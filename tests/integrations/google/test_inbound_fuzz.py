@@ -132,7 +132,7 @@ ours = st.builds(
     extendedProperties=our_tags,
     status=st.sampled_from(["confirmed", "confirmed", "tentative", "cancelled"]),
 )
-pages = st.lists(st.one_of(events, ours, json_values), max_size=6)
+pages = st.lists(st.one_of(events, ours, json_values), max_size=4)
 
 
 def _fill(value, appointment, member):
