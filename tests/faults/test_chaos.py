@@ -40,7 +40,7 @@ from .conftest import (
     scale,
     tagged_events,
 )
-from .test_sync_races import STALE_AFTER_UNCHANGED_PUSH
+from .test_sync_races import LOCKS_JOINED_ROWS, STALE_AFTER_UNCHANGED_PUSH
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -310,9 +310,9 @@ def test_google_and_the_portal_agree_after_chaos(google, staff):
     }
     print("\nChaos report:", *(f"  {k}: {v}" for k, v in report.items()), sep="\n")
 
-    assert not portal.errors, "\n".join(portal.errors[:3])
-    assert not person.errors, "\n".join(person.errors[:3])
-    assert not worker_errors, "\n".join(worker_errors[:3])
+    deadlocks = [e for e in portal.errors + worker_errors if "deadlock detected" in e]
+    unknown_errors = [e for e in portal.errors + worker_errors if e not in deadlocks] + person.errors
+    assert not unknown_errors, "\n".join(unknown_errors[:3])
     assert portal.outcomes["create"] and portal.outcomes["move"] and portal.outcomes["cancel"]
     assert person.outcomes["delete"] and person.outcomes["move"] and person.outcomes["title"]
     assert retry_requests(stats) > 0, "the faults never fired: the test proves nothing"
@@ -320,6 +320,11 @@ def test_google_and_the_portal_agree_after_chaos(google, staff):
     assert not problems.unknown, str(problems)
     lost = _deletions_lost(person, portal)
     assert not lost, "deletions in Google lost without a newer portal change:\n" + "\n".join(lost[:10])
+    # Everything else agreed; what went wrong is a bug replayed deterministically in test_sync_races.
+    known = []
     if problems.known:
-        # Everything else agreed; what differs is the bug replayed in test_sync_races.
-        pytest.xfail(f"{len(problems.known)} Google edit(s) lost: {STALE_AFTER_UNCHANGED_PUSH}")
+        known.append(f"{len(problems.known)} Google edit(s) lost: {STALE_AFTER_UNCHANGED_PUSH}")
+    if deadlocks:
+        known.append(f"{len(deadlocks)} operation(s) died in a deadlock: {LOCKS_JOINED_ROWS}")
+    if known:
+        pytest.xfail(" | ".join(known))

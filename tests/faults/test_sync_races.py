@@ -83,3 +83,61 @@ def test_without_the_race_a_rename_in_google_reaches_the_appointment(
 
     appointment.refresh_from_db()
     assert (appointment.title, appointment.start) == ("Crown fitting", start + timedelta(hours=1))
+
+
+LOCKS_JOINED_ROWS = (
+    "pull.apply_our_event runs EventLink.objects.select_for_update()"
+    ".select_related('appointment__practice'), which on PostgreSQL also locks the appointment and "
+    "the practice row (FOR UPDATE without of=('self',)), "
+    "link before appointment, while the booking services lock the appointment, then its links, and take "
+    "KEY SHARE on the practice row when they insert: every booking in the practice waits for a Google "
+    "change being applied, and the chaos test sees 'deadlock detected' on accounts_practice and "
+    "calendars_appointment"
+)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(strict=True, reason=LOCKS_JOINED_ROWS)
+def test_a_booking_does_not_wait_for_a_google_change_being_applied(google, staff, book, monkeypatch):
+    import threading
+
+    from django.db import connection as db_connection
+    from django.db import transaction
+
+    alice, bob = staff(2)
+    connect_member(google, alice)
+    start = datetime.now(alice.practice.zone).replace(hour=10, minute=0, second=0, microsecond=0)
+    start += timedelta(days=2)
+    appointment = book(alice, start, start + timedelta(hours=1), title="Crown")  # pushed on commit
+    [[event]] = tagged_events(google, alice.user.email).values()
+    link = EventLink.objects.get(appointment=appointment)
+    inside, release = threading.Event(), threading.Event()
+    real_update = pull.appointment_update
+
+    def slow_update(**kwargs):  # the Google change is being applied, inside apply_our_event's transaction
+        inside.set()
+        release.wait(timeout=30)
+        return real_update(**kwargs)
+
+    monkeypatch.setattr(pull, "appointment_update", slow_update)
+    renamed = {**event, "summary": "Crown fitting", "updated": "2999-01-01T00:00:00.000Z", "etag": '"new"'}
+
+    def apply() -> None:
+        try:
+            pull.apply_our_event(link=link, event=renamed)
+        finally:
+            db_connection.close()
+
+    worker = threading.Thread(target=apply, daemon=True)
+    worker.start()
+    try:
+        assert inside.wait(timeout=30)
+        # Meanwhile someone books bob, another staff member of the practice, at another time.
+        with transaction.atomic():
+            with db_connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            book(bob, start + timedelta(days=1), start + timedelta(days=1, hours=1), title="Filling")
+    finally:
+        release.set()
+        worker.join(timeout=30)
