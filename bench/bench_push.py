@@ -193,7 +193,7 @@ def resync_vs_sequential(env: common.Env, batched_member, sequential_member, cou
 def main(argv: list[str] | None = None) -> int:
     quick = common.quick_flag(argv)
     env = common.setup("push")
-    bookings, resync_size = (5, 60) if quick else (30, 1000)
+    bookings, resync_size = (3, 30) if quick else (30, 1000)
     Figure = common.Figure
 
     practice = common.make_practice("push")

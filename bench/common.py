@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "bench" / "results")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -300,7 +300,7 @@ def report(
         print(f"  {f.figure:<{width}}  {_fmt(f.value)} {f.unit}{target}")
     for row in rows:
         print("   ", "  ".join(f"{k}={_fmt(v)}" for k, v in row.items()))
-    print(f"  → {path.relative_to(ROOT)}")
+    print(f"  → {path}")
     return path
 
 
