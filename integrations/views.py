@@ -78,7 +78,12 @@ def choose_calendars(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick the linked calendar and the conflict calendars from the account's live calendar list."""
     actor = current_membership(request)
     connection = connection_for_user(user=request.user, pk=pk)
-    if connection.state in {GoogleConnection.State.UNLINKED}:
+    if connection.state in {
+        GoogleConnection.State.UNLINKED,
+        GoogleConnection.State.MISSING_PERMISSIONS,
+        GoogleConnection.State.NEEDS_RECONNECT,
+    }:
+        # Nothing to choose until Google accepts the connection: the tab shows why, with Reconnect.
         return redirect("integrations:connections")
     error = ""
     try:

@@ -49,6 +49,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         connection = connection_from_oauth(
             user=request.user, social_account=socialaccount, token_response=response
         )
+        if connection.state == connection.State.MISSING_PERMISSIONS:
+            return reverse("integrations:connections")  # the warning says what is missing
         return reverse("integrations:choose_calendars", args=[connection.pk])
 
     def send_notification_mail(self, template_prefix, user, context=None, email=None):

@@ -94,16 +94,20 @@ def test_tokens_are_encrypted_at_rest_and_allauths_plaintext_copy_is_gone(bob_cl
     assert not SocialToken.objects.exists()
 
 
-def test_granular_consent_without_calendar_warns_and_reconnect_fixes_it(bob_client, bob):
-    connect_through_consent(bob_client, email=bob.user.email, grant=[])
+def test_granular_consent_without_calendar_warns_and_reconnect_fixes_it(bob_client, bob, google):
+    google.reset_stats()
+    response = connect_through_consent(bob_client, email=bob.user.email, grant=[])
     connection = GoogleConnection.objects.get(user=bob.user)
     assert connection.state == State.MISSING_PERMISSIONS
+    assert response["Location"] == reverse("integrations:connections"), "nothing to choose yet"
+    picker = bob_client.get(reverse("integrations:choose_calendars", args=[connection.pk]), HTTP_HOST=HOST)
+    assert picker.status_code == 302
+    assert google.api_requests() == 0, "no Calendar API call that is bound to fail"
     for url in (reverse("integrations:settings_integrations"), reverse("integrations:connections")):
         html = bob_client.get(url, HTTP_HOST=HOST).content.decode()
         assert "Missing permissions" in html
         assert "See and change the events in your Google calendars" in html
         assert "Reconnect" in html
-    # No sync call that is bound to fail: the calendar list is not even asked for.
     response = connect_through_consent(bob_client, email=bob.user.email)
     connection.refresh_from_db()
     assert connection.state == State.SETUP, "all permissions granted now; next step is choosing calendars"
