@@ -187,7 +187,9 @@ def known_loss(link: EventLink | None, event: dict) -> bool:
     return updated < link.last_pushed_at and event.get("etag") != link.etag
 
 
-def disagreements(google: Google, members: list[Membership]) -> Disagreement:
+def disagreements(
+    google: Google, members: list[Membership], *, lost_writes_known: bool = False
+) -> Disagreement:
     """Everything on which Google and the portal disagree for ``members``' appointments.
 
     Every booked appointment has exactly one tagged event in its staff member's calendar with
@@ -209,7 +211,8 @@ def disagreements(google: Google, members: list[Membership]) -> Disagreement:
                     found.add(
                         f"{email}: cancelled appointment {appointment_id} has {len(copies)} event(s)\n"
                         f"      history: {_history(appointment)}\n      link: {_link_state(link)}; "
-                        f"events: {[_brief(e) for e in copies]}"
+                        f"events: {[_brief(e) for e in copies]}",
+                        known=lost_writes_known and _unrecorded_insert(link, copies),
                     )
                 continue
             if len(copies) != 1:
@@ -240,6 +243,20 @@ def disagreements(google: Google, members: list[Membership]) -> Disagreement:
     for link in failed[:20]:
         found.add(f"link {link.pk} (appointment {link.appointment_id}) failed: {link.last_error}")
     return found
+
+
+def _unrecorded_insert(link: EventLink | None, copies: list[dict]) -> bool:
+    """Every copy is an insert of ours the link does not know (its recording died with the transaction)."""
+    if link is None:
+        return False
+    ids = {
+        mapping.event_id_for(
+            appointment_id=link.appointment_id, member_id=link.member_id, calendar_id=email, generation=g
+        )
+        for email in {link.member.user.email}
+        for g in range(link.generation + 1)
+    }
+    return all(e["id"] in ids and e["id"] != link.event_id for e in copies)
 
 
 def _history(appointment: Appointment) -> list[str]:

@@ -248,7 +248,7 @@ def _deletions_lost(person: GooglePerson, portal: Portal) -> list[str]:
     return lost
 
 
-def test_google_and_the_portal_agree_after_chaos(google, staff):
+def test_google_and_the_portal_agree_after_chaos(google, staff, caplog):
     members = staff(STAFF)
     for member in members:
         connect_member(google, member)  # on commit (inline): resync and first pull
@@ -311,19 +311,28 @@ def test_google_and_the_portal_agree_after_chaos(google, staff):
     print("\nChaos report:", *(f"  {k}: {v}" for k, v in report.items()), sep="\n")
 
     deadlocks = [e for e in portal.errors + worker_errors if "deadlock detected" in e]
+    # The pull logs (and survives) a failure to apply one event: count its deadlocks too.
+    deadlocks += [
+        r.getMessage() for r in caplog.records if r.exc_info and "deadlock detected" in str(r.exc_info[1])
+    ]
     unknown_errors = [e for e in portal.errors + worker_errors if e not in deadlocks] + person.errors
     assert not unknown_errors, "\n".join(unknown_errors[:3])
     assert portal.outcomes["create"] and portal.outcomes["move"] and portal.outcomes["cancel"]
     assert person.outcomes["delete"] and person.outcomes["move"] and person.outcomes["title"]
     assert retry_requests(stats) > 0, "the faults never fired: the test proves nothing"
-    problems = disagreements(google, members)
+    # A push that dies in a deadlock after Google accepted its insert leaves an event the link
+    # does not know; a later cancel cannot delete it. Known only when deadlocks happened.
+    problems = disagreements(google, members, lost_writes_known=bool(deadlocks))
     assert not problems.unknown, str(problems)
     lost = _deletions_lost(person, portal)
     assert not lost, "deletions in Google lost without a newer portal change:\n" + "\n".join(lost[:10])
     # Everything else agreed; what went wrong is a bug replayed deterministically in test_sync_races.
     known = []
     if problems.known:
-        known.append(f"{len(problems.known)} Google edit(s) lost: {STALE_AFTER_UNCHANGED_PUSH}")
+        known.append(
+            f"{len(problems.known)} disagreement(s) of known kinds (a Google edit dropped as stale: "
+            f"{STALE_AFTER_UNCHANGED_PUSH}; or an insert whose recording died in a deadlock)"
+        )
     if deadlocks:
         known.append(f"{len(deadlocks)} operation(s) died in a deadlock: {LOCKS_JOINED_ROWS}")
     if known:
