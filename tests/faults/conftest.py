@@ -232,7 +232,6 @@ def disagreements(
                     f"{email}: appointment {appointment_id}: {'; '.join(differences)}\n"
                     f"      history: {_history(appointment)}\n      link: {_link_state(link)}; "
                     f"event: {_brief(event)}",
-                    known=known_loss(link, event),
                 )
             if link is None or link.event_id != event["id"]:
                 found.add(f"{email}: appointment {appointment_id}'s link does not name event {event['id']}")
