@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+import requests
 from django.urls import reverse
 from django.utils import timezone
 
 from calendars.models import Appointment
+from integrations import services
+from integrations.google import pull
 from integrations.models import BusyBlock, EventLink, GoogleCalendar, WatchChannel
 
 from .conftest import wait_until
@@ -179,28 +182,61 @@ def test_only_post_is_accepted(client):
     assert client.get(URL).status_code == 405
 
 
+@pytest.fixture
+def quiet_afterwards(google):
+    """The live server outlives the test: forget every channel so no late notification reaches it."""
+    yield
+    google.reset()
+
+
+def delivered(google, state: str) -> bool:
+    """Whether the emulator has delivered a ``state`` message and our server answered 2xx (no DB access)."""
+    deliveries = requests.get(f"{google.url}/_emulator/channels", timeout=10).json()["deliveries"]
+    return any(d["state"] == state and d["ok"] for d in deliveries)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_real_notification_from_google_moves_the_appointment(
-    live_server, google, bob, connect, book, settings
+    live_server, google, bob, connect, book, settings, quiet_afterwards
 ):
-    """Google (the emulator) posts to the running server; the pull runs inline there (Q_SYNC)."""
-    settings.PUBLIC_BASE_URL = live_server.url
-    connection = connect(bob)  # on commit: first push, full pull, and a channel per calendar
-    channel = WatchChannel.objects.get(calendar__connection=connection, stopped_at__isnull=True)
-    wait_until(lambda: WatchChannel.objects.get(pk=channel.pk).last_message_number >= 1)  # the `sync`
+    """Google (the emulator) posts to the running server, which pulls inline (Q_SYNC).
+
+    The live server's request threads share the test's SQLite connection, so this thread stays
+    away from the database while a notification is being handled: each step waits on the
+    emulator's delivery log instead.
+    """
+    connection = connect(bob)  # on commit, here: the first push and pull (no public address yet)
+    settings.PUBLIC_BASE_URL = live_server.url  # from now on our events carry the portal link
     start, end = slot(bob, 2, 10)
-    appointment = book(bob, start, end)
-    link = wait_until(lambda: EventLink.objects.filter(appointment=appointment).exclude(event_id="").first())
+    appointment = book(bob, start, end)  # pushed on commit
+    event_id = EventLink.objects.get(appointment=appointment).event_id
+    calendar = connection.calendars.get(is_linked=True)
+    channel = WatchChannel.objects.create(
+        calendar=calendar,
+        channel_id="live-1",
+        token="live-token",
+        expiration=timezone.now() + timedelta(days=1),
+    )
+    answer = services.open_session(connection).watch(
+        calendar.calendar_id,
+        channel_id=channel.channel_id,
+        token=channel.token,
+        address=pull.webhook_address(),
+        ttl_seconds=3600,
+    )
+    assert answer["resourceId"]
+    wait_until(lambda: delivered(google, "sync"))
     new_start, new_end = slot(bob, 2, 15)
     email = bob.user.email
 
     google.service(email).events().patch(
         calendarId=email,
-        eventId=link.event_id,
+        eventId=event_id,
         body={"start": {"dateTime": new_start.isoformat()}, "end": {"dateTime": new_end.isoformat()}},
     ).execute()
 
-    wait_until(lambda: Appointment.objects.get(pk=appointment.pk).start == new_start)
+    wait_until(lambda: delivered(google, "exists"))
     moved = Appointment.objects.get(pk=appointment.pk)
-    assert moved.end == new_end
+    assert (moved.start, moved.end) == (new_start, new_end)
     assert moved.changes.first().get_source_display() == "Changed in Google"
+    assert WatchChannel.objects.get(pk=channel.pk).last_message_number == 2  # nothing was written back
