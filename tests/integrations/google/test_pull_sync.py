@@ -253,3 +253,53 @@ def test_without_a_public_address_there_are_no_channels_and_the_tab_says_so(goog
     )
     settings.PUBLIC_BASE_URL = "https://copilot.example"
     assert pull.push_notifications_note() is None
+
+
+# --- Django admin --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client_logged_in(client):
+    from copilot.accounts.models import User
+
+    client.force_login(User.objects.create_superuser(email="root@copilot.test", password="x"))
+    return client
+
+
+def test_admin_lists_busy_blocks_and_forces_a_full_resync(
+    google, bob, connected, admin_client_logged_in, django_capture_on_commit_callbacks
+):
+    email = bob.user.email
+    add_event(google, email, email, *slot(bob, 2, 10))
+    pull.pull_connection(connected.pk)
+    block = BusyBlock.objects.get()
+    assert admin_client_logged_in.get("/admin/integrations/busyblock/").status_code == 200
+    assert admin_client_logged_in.get(f"/admin/integrations/busyblock/{block.pk}/change/").status_code == 200
+    google.reset_stats()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_logged_in.post(
+            "/admin/integrations/busyblock/",
+            {"action": "force_full_resync", "_selected_action": [block.pk], "index": 0},
+        )
+
+    assert response.status_code == 302
+    assert list_requests(google) == 1, "one full pull of that calendar"
+    assert BusyBlock.objects.get().event_id == block.event_id
+
+
+def test_admin_renews_a_channel(google, connected, public_url, admin_client_logged_in):
+    pull.pull_connection(connected.pk, ensure_channels=True)
+    old = WatchChannel.objects.first()
+    assert admin_client_logged_in.get("/admin/integrations/watchchannel/").status_code == 200
+    page = admin_client_logged_in.get(f"/admin/integrations/watchchannel/{old.pk}/change/")
+    assert old.token not in page.content.decode(), "the channel's secret stays out of the admin"
+
+    admin_client_logged_in.post(
+        "/admin/integrations/watchchannel/",
+        {"action": "renew_channel", "_selected_action": [old.pk], "index": 0},
+    )
+
+    old.refresh_from_db()
+    assert old.stopped_at is not None
+    assert WatchChannel.objects.filter(calendar=old.calendar, stopped_at__isnull=True).count() == 1
