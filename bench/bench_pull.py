@@ -6,8 +6,8 @@
 (c) An edit in Google → the appointment updated, through the webhook path: Google (the emulator)
     posts a notification to a running server, which pulls inline (median over 20 edits).
 
-The emulator runs in a child process here (unlike ``common.setup``) so that tracemalloc sees the
-pull's allocations only, not the emulator building its answers.
+The emulator runs in a child process (``common.setup``), so tracemalloc sees the pull's
+allocations only, not the emulator building its answers.
 
     python bench/bench_pull.py [--quick]
 """
@@ -15,10 +15,7 @@ pull's allocations only, not the emulator building its answers.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import tracemalloc
@@ -30,50 +27,10 @@ if __package__ in (None, ""):
 
 from bench import common
 
-EMULATOR = (
-    "import sys\n"
-    "from integrations.google.emulator import start_emulator\n"
-    "server = start_emulator(port=0)\n"
-    "print(server.url, flush=True)\n"
-    "sys.stdin.read()  # until the benchmark exits\n"
-)
-
 
 def setup(name: str) -> common.Env:
-    """``common.setup``, but with the emulator in its own process and tasks inline (Q_SYNC)."""
-    tmp = Path(tempfile.mkdtemp(prefix=f"copilot-bench-{name}-"))
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="copilot.settings",
-        DEBUG="1",
-        TOKEN_ENCRYPTION_KEYS="",
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        Q_SYNC="1",
-    )
-    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    url = os.environ.get("DATABASE_URL", "")
-    if url:
-        url, database = common._fresh_postgres(url, f"copilot_bench_{name}"), "postgresql"
-    else:
-        url, database = f"sqlite:///{tmp / 'bench.sqlite3'}", "sqlite"
-    os.environ["DATABASE_URL"] = url
-    emulator = subprocess.Popen(
-        [sys.executable, "-c", EMULATOR],
-        cwd=common.ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    emulator_url = emulator.stdout.readline().strip()
-    os.environ["GOOGLE_EMULATOR_URL"] = emulator_url
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    return common.Env(name, database, url, emulator_url, emulator, tmp)
+    """``common.setup`` with tasks inline (Q_SYNC): the webhook figure runs the pull on notification."""
+    return common.setup(name, q_sync=True)
 
 
 # --- (a) throughput and memory ---------------------------------------------------------------------------
@@ -235,8 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         poll = idle_poll(env, connections)
         latencies = webhook_latency(env, members[2], connections[2], edits)
     finally:
-        env.emulator.stdin.close()
-        env.emulator.wait(timeout=10)
+        common.stop_emulator(env.emulator)
     small, large = rows
     growth = large["peak_mib"] / small["peak_mib"]
     median_ms = common.median(latencies) * 1000

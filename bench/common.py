@@ -18,9 +18,12 @@ null for figures that are measured without a target.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -82,6 +85,26 @@ def postgres_reachable(url: str) -> str:
         return f"{type(error).__name__}: {error}".strip()
 
 
+EMULATOR = (
+    "import sys\n"
+    "from integrations.google.emulator import start_emulator\n"
+    "server = start_emulator(port=0)\n"
+    "print(server.url, flush=True)\n"
+    "sys.stdin.read()  # until the benchmark exits\n"
+)
+
+
+def stop_emulator(process: subprocess.Popen) -> None:
+    """End the emulator process (it exits when its stdin closes)."""
+    if process.poll() is None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def setup(name: str, *, database_url: str | None = None, q_sync: bool = False, migrate: bool = True) -> Env:
     """Prepare a throwaway environment for benchmark ``name`` and start Django in it."""
     tmp = Path(tempfile.mkdtemp(prefix=f"copilot-bench-{name}-"))
@@ -101,10 +124,18 @@ def setup(name: str, *, database_url: str | None = None, q_sync: bool = False, m
         database = "sqlite"
     os.environ["DATABASE_URL"] = url
 
-    from integrations.google.emulator import start_emulator
-
-    emulator = start_emulator(port=0)
-    os.environ["GOOGLE_EMULATOR_URL"] = emulator.url
+    # Google runs in its own process, as it would be remote: its work does not share our GIL,
+    # and tracemalloc in this process sees only the app's allocations.
+    emulator = subprocess.Popen(
+        [sys.executable, "-c", EMULATOR],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    atexit.register(stop_emulator, emulator)
+    emulator_url = emulator.stdout.readline().strip()
+    os.environ["GOOGLE_EMULATOR_URL"] = emulator_url
 
     import django
 
@@ -113,7 +144,7 @@ def setup(name: str, *, database_url: str | None = None, q_sync: bool = False, m
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
-    return Env(name, database, url, emulator.url, emulator, tmp)
+    return Env(name, database, url, emulator_url, emulator, tmp)
 
 
 # --- People and connections --------------------------------------------------------------------------

@@ -10,10 +10,12 @@ not do that).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import socket
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -290,8 +292,13 @@ class GoogleSession:
                 return entries
 
     # -- events
+    @functools.cached_property
+    def _events(self):
+        # Building a resource is costly (the client renders every method's docstring): once per session.
+        return self._service.events()
+
     def _request(self, op: EventOp):
-        events = self._service.events()
+        events = self._events
         if op.kind == "insert":
             request = events.insert(calendarId=op.calendar_id, body=op.body, sendUpdates="none")
         elif op.kind == "update":
@@ -323,36 +330,57 @@ class GoogleSession:
     def run_batch(self, ops: Sequence[EventOp], *, batch_size: int | None = None) -> list[dict | GoogleError]:
         """Run operations through Google's batch endpoint, ``batch_size`` per HTTP request.
 
+        Up to ``GOOGLE_BATCH_CONCURRENCY`` batch requests are in flight at once, each on its own
+        HTTP connection (httplib2 is not thread-safe; the credentials are refreshed first, here).
         Returns one entry per operation, in order: the event dict or the classified error.
         A whole batch that fails (network, auth) raises instead.
         """
         size = batch_size or settings.GOOGLE_BATCH_SIZE
-        results: list[dict | GoogleError] = []
-        for offset in range(0, len(ops), size):
-            chunk = ops[offset : offset + size]
-            answers: dict[str, dict | GoogleError] = {}
+        chunks = [list(ops[offset : offset + size]) for offset in range(0, len(ops), size)]
+        if not chunks:
+            return []
+        if not self._credentials.valid:
+            self.refresh()
+        batches = [self._batch(chunk) for chunk in chunks]
+        workers = max(1, min(settings.GOOGLE_BATCH_CONCURRENCY, len(batches)))
+        try:
+            if workers == 1:
+                answers = [self._send_batch(batch, self._http) for batch in batches]
+            else:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    answers = list(pool.map(lambda b: self._send_batch(b, self._new_http()), batches))
+        finally:
+            self._noticed_refresh()
+        missing = Retryable("Google's batch answer lacked this part.")
+        return [
+            answer.get(str(index), missing)
+            for answer, chunk in zip(answers, chunks, strict=True)
+            for index in range(len(chunk))
+        ]
 
-            def callback(request_id, response, exception, answers=answers):
-                answers[request_id] = classify_exception(exception) if exception else (response or {})
+    def _batch(self, chunk: list[EventOp]) -> tuple[BatchHttpRequest, dict]:
+        answers: dict[str, dict | GoogleError] = {}
 
-            batch = BatchHttpRequest(callback=callback, batch_uri=settings.GOOGLE_URLS["batch"])
-            ids = []
-            for index, op in enumerate(chunk):
-                # Short ids keep the Content-ID header on one line (long ones get folded).
-                request_id = str(index)
-                ids.append(request_id)
-                batch.add(self._request(op), request_id=request_id)
-            try:
-                batch.execute(http=self._http)
-            except Exception as exc:
-                raise classify_exception(exc) from exc
-            finally:
-                self._noticed_refresh()
-            results.extend(
-                answers.get(request_id, Retryable("Google's batch answer lacked this part."))
-                for request_id in ids
-            )
-        return results
+        def callback(request_id, response, exception):
+            answers[request_id] = classify_exception(exception) if exception else (response or {})
+
+        batch = BatchHttpRequest(callback=callback, batch_uri=settings.GOOGLE_URLS["batch"])
+        for index, op in enumerate(chunk):
+            # Short ids keep the Content-ID header on one line (long ones get folded).
+            batch.add(self._request(op), request_id=str(index))
+        return batch, answers
+
+    def _new_http(self) -> AuthorizedHttp:
+        return AuthorizedHttp(self._credentials, http=httplib2.Http(timeout=settings.GOOGLE_HTTP_TIMEOUT))
+
+    @staticmethod
+    def _send_batch(batch: tuple[BatchHttpRequest, dict], http) -> dict:
+        request, answers = batch
+        try:
+            request.execute(http=http)
+        except Exception as exc:
+            raise classify_exception(exc) from exc
+        return answers
 
     def find_tagged_events(self, calendar_id: str, tags: dict[str, str]) -> list[dict]:
         """Live events on ``calendar_id`` whose private extended properties match ``tags``."""
@@ -361,7 +389,7 @@ class GoogleSession:
         filters = [f"{key}={value}" for key, value in tags.items()]
         while True:
             page = self._execute(
-                self._service.events().list(
+                self._events.list(
                     calendarId=calendar_id,
                     privateExtendedProperty=filters,
                     showDeleted=False,
@@ -397,7 +425,7 @@ class GoogleSession:
                 params["timeMax"] = time_max.isoformat()
         page_token = None
         while True:
-            page = self._execute(self._service.events().list(pageToken=page_token, **params))
+            page = self._execute(self._events.list(pageToken=page_token, **params))
             page_token = page.get("nextPageToken")
             yield EventPage(items=page.get("items", []), next_sync_token=page.get("nextSyncToken"))
             if not page_token:
@@ -412,7 +440,7 @@ class GoogleSession:
             "address": address,
             "params": {"ttl": str(ttl_seconds)},
         }
-        return self._execute(self._service.events().watch(calendarId=calendar_id, body=body))
+        return self._execute(self._events.watch(calendarId=calendar_id, body=body))
 
     def stop_channel(self, *, channel_id: str, resource_id: str) -> None:
         with contextlib.suppress(NotFound):  # already stopped or expired

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -144,6 +144,7 @@ class Work:
     cleanup: list[tuple[GoogleCalendar, str]] = field(default_factory=list)
     after_412: bool = False
     done: bool = False
+    settled: bool = False  # finished and waiting for ``_flush`` to write it
 
 
 def _desired_body(link: EventLink, base_url: str) -> dict | None:
@@ -218,7 +219,9 @@ def _record_event(work: Work, event: dict, calendar: GoogleCalendar) -> None:
 
 
 def _finish(work: Work, counts: Counter, outcome: str) -> None:
+    """Mark ``work`` synced in memory; ``_flush`` writes a round's finished links together."""
     work.done = True
+    work.settled = True
     counts[outcome] += 1
     link = work.link
     link.state = LinkState.SYNCED
@@ -227,20 +230,51 @@ def _finish(work: Work, counts: Counter, outcome: str) -> None:
         # Only a real write moves this mark: the pull side treats Google edits older than our
         # last write as stale reads, and a no-op push has not seen (or overwritten) anything.
         link.last_pushed_at = timezone.now()
-    link.save(
-        update_fields=[
-            "event_id",
-            "etag",
-            "calendar",
-            "pushed_hash",
-            "generation",
-            "state",
-            "last_error",
-            "last_pushed_at",
-        ]
+
+
+_SETTLED_FIELDS = [
+    "event_id",
+    "etag",
+    "calendar",
+    "pushed_hash",
+    "generation",
+    "state",
+    "last_error",
+    "last_pushed_at",
+]
+
+
+def _flush(works: list[Work]) -> None:
+    """Write every settled link (a few queries per round, not two per link).
+
+    A link's ``needs_push`` is cleared only if its appointment's version is still the one that
+    was pushed: an edit made during the push is pushed again by the next round.
+    """
+    settled = [w for w in works if w.settled]
+    if not settled:
+        return
+    fields = [EventLink._meta.get_field(name) for name in _SETTLED_FIELDS]
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        quote(EventLink._meta.db_table),
+        ", ".join(f"{quote(f.column)} = %s" for f in fields),
+        quote(EventLink._meta.pk.column),
     )
-    # Clear the flag only if nobody changed the appointment meanwhile; else the next round pushes again.
-    EventLink.objects.filter(pk=link.pk, appointment__version=work.version).update(needs_push=False)
+    rows = [
+        [f.get_db_prep_save(getattr(w.link, f.attname), connection) for f in fields] + [w.link.pk]
+        for w in settled
+    ]
+    with transaction.atomic():
+        # One prepared statement for the round (bulk_update's CASE expressions cost more than the writes).
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+        by_version: dict[int, list[int]] = {}
+        for work in settled:
+            by_version.setdefault(work.version, []).append(work.link.pk)
+        for version, ids in by_version.items():
+            EventLink.objects.filter(pk__in=ids, appointment__version=version).update(needs_push=False)
+    for work in settled:
+        work.settled = False
 
 
 def _fail(work: Work, counts: Counter, error: client.GoogleError) -> None:
@@ -433,7 +467,11 @@ def _push_claimed(connection: GoogleConnection, counts: Counter, *, relocate: bo
                         _finish(work, counts, "unchanged")
             if not any(w.op for w in works):
                 break
-            _run_round(session, works, counts)
+            try:
+                _run_round(session, works, counts)
+            finally:
+                _flush(works)  # what Google accepted is recorded even if the round stopped
+        _flush(works)
         _cleanup(session, [w for w in works if w.cleanup and w.link.calendar is not None])
     except _StopConnection as stop:
         services.connection_record_failure(connection=connection, error=stop.error)
