@@ -397,8 +397,14 @@ def apply_our_event(*, link: EventLink, event: dict) -> str:
     Outcomes: ``echo``, ``stale``, ``inactive``, ``applied``, ``unchanged``, ``cancelled``,
     ``google_lost``, ``restore_assignee_copy``, ``assignee_copy_deleted``, ``gone``.
     """
+    appointment_id = EventLink.objects.filter(pk=link.pk).values_list("appointment_id", flat=True).first()
+    if appointment_id is None:
+        return "gone"
+    # Lock in the booking services' order (the appointment, then its links) and only those rows:
+    # a joined FOR UPDATE would also lock the practice and make every booking there wait.
+    list(Appointment.objects.select_for_update(of=("self",)).filter(pk=appointment_id).values_list("pk"))
     link = (
-        EventLink.objects.select_for_update()
+        EventLink.objects.select_for_update(of=("self",))
         .select_related("appointment__practice")
         .filter(pk=link.pk)
         .first()

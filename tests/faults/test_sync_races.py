@@ -98,7 +98,6 @@ LOCKS_JOINED_ROWS = (
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason=LOCKS_JOINED_ROWS)
 def test_a_booking_does_not_wait_for_a_google_change_being_applied(google, staff, book, monkeypatch):
     import threading
 
