@@ -341,6 +341,14 @@ def _handle(work: Work, result: dict | client.GoogleError, counts: Counter) -> N
 def _after_get(work: Work, result: dict | client.GoogleError, counts: Counter) -> None:
     link = work.link
     after_412, work.after_412 = work.after_412, False
+    if after_412 and isinstance(result, dict) and mapping.our_tags(result) is not None:
+        # Both sides changed: the pull side's conflict policy decides (the newer change wins) and
+        # leaves the link due if ours won; the next round reloads it and writes with the new etag.
+        from . import pull
+
+        counts["conflict_" + pull.apply_our_event(link=link, event=result)] += 1
+        work.done = True
+        return
     if isinstance(result, client.NotFound) or (
         isinstance(result, dict) and result.get("status") == "cancelled"
     ):
@@ -354,21 +362,8 @@ def _after_get(work: Work, result: dict | client.GoogleError, counts: Counter) -
         return _fail(
             work, counts, client.BadRequest("An event with our id exists but is not this appointment's.")
         )
-    if after_412 and _google_is_newer(result, link.appointment):
-        # Google's edit is newer than ours: the pull side's conflict policy applies it.
-        from . import pull
-
-        pull.apply_our_event(link=link, event=result)
-        work.done = True
-        counts["conflict_google_won"] += 1
-        return
     _record_event(work, result, work.calendar)
     link.pushed_hash = mapping.fingerprint(result)  # adopt: update only if it differs
-
-
-def _google_is_newer(event: dict, appointment: Appointment) -> bool:
-    updated = event.get("updated")
-    return bool(updated) and client.parse_datetime(updated) > appointment.updated
 
 
 def _run_round(session: client.GoogleSession, works: list[Work], counts: Counter) -> None:

@@ -325,3 +325,47 @@ def test_everything_converges_under_thirty_percent_injected_faults(
     events = ours(events_in(google, bob.user.email))
     assert sorted(e["summary"] for e in events) == expected
     assert len({mapping.our_tags(e)[mapping.TAG_APPOINTMENT] for e in events}) == len(events), "no duplicates"
+
+
+def test_a_concurrent_edit_in_google_is_detected_and_the_newer_change_wins(
+    google, bob, booked, bob_connected, django_capture_on_commit_callbacks
+):
+    from calendars.models import AppointmentChange
+
+    appointment = booked(title="Exam")
+    link = EventLink.objects.get(appointment=appointment)
+    events = google.service(bob.user.email).events()
+    # The portal changes the title (not pushed yet) ...
+    with django_capture_on_commit_callbacks(execute=False):
+        appointment_update(appointment=appointment, actor=None, title="Exam (portal)")
+    # ... then someone renames the event in Google: newer than the portal's change.
+    events.patch(
+        calendarId=bob.user.email, eventId=link.event_id, body={"summary": "Exam (Google)"}
+    ).execute()
+    google.reset_stats()
+    counts = push.push_connection(bob_connected.pk)
+    assert counts.get("conflict_applied") == 1, counts
+    appointment.refresh_from_db()
+    assert appointment.title == "Exam (Google)", (
+        "the If-Match write failed with 412 and Google's newer edit won"
+    )
+    assert [e["summary"] for e in ours(events_in(google, bob.user.email))] == ["Exam (Google)"]
+    assert AppointmentChange.objects.filter(appointment=appointment, action="conflict").exists()
+
+
+def test_a_stale_google_copy_loses_to_a_newer_portal_change(
+    google, bob, booked, bob_connected, django_capture_on_commit_callbacks
+):
+    appointment = booked(title="Exam")
+    link = EventLink.objects.get(appointment=appointment)
+    events = google.service(bob.user.email).events()
+    events.patch(
+        calendarId=bob.user.email, eventId=link.event_id, body={"summary": "Exam (Google)"}
+    ).execute()
+    with django_capture_on_commit_callbacks(execute=False):
+        appointment_update(appointment=appointment, actor=None, title="Exam (portal, later)")
+    push.push_connection(bob_connected.pk)
+    appointment.refresh_from_db()
+    assert appointment.title == "Exam (portal, later)"
+    assert [e["summary"] for e in ours(events_in(google, bob.user.email))] == ["Exam (portal, later)"]
+    assert not EventLink.objects.filter(needs_push=True).exists()
