@@ -60,8 +60,8 @@ def _check_rules(
     end: datetime,
     exclude_id: int | None,
     overrides: Overrides,
-) -> list[str]:
-    """Raise ``BookingError`` if a rule refuses [start, end) for ``staff``; return warnings."""
+) -> None:
+    """Raise ``BookingError`` if a rule refuses [start, end) for ``staff``."""
     if end <= start:
         raise BookingError({"end": "The end must be after the start."}, code="end_before_start")
     if staff.practice_id != practice.pk or not staff.is_active:
@@ -75,13 +75,22 @@ def _check_rules(
     conflict = overlapping_appointments(staff=staff, start=start, end=end, exclude_id=exclude_id).first()
     if conflict is not None:
         raise BookingError({"start": _conflict_message(conflict, practice)}, code="overlap")
-    warnings = [w.message for w in busy.ensure_fresh(member=staff, start=start, end=end)]
     if not overrides.busy_time:
         for interval in busy.busy_intervals(member=staff, start=start, end=end):
             if interval.overlaps(start, end):
                 when = format_local_range(interval.start, interval.end, practice.zone)
                 raise BookingError({"start": f"Busy in “{interval.source}” {when}."}, code="busy")
-    return warnings
+
+
+def _freshness_warnings(staff: Membership, start: datetime, end: datetime) -> list[str]:
+    """Make stored busy time trustworthy for [start, end) (a live check only when it is stale).
+
+    Called before any lock is taken or transaction opened: a slow calendar provider must not
+    hold up other bookings of the staff member.
+    """
+    if end <= start:
+        return []
+    return [w.message for w in busy.ensure_fresh(member=staff, start=start, end=end)]
 
 
 def _lock_staff(*staff_ids: int) -> None:
@@ -121,7 +130,6 @@ def _validate_assignees(practice: Practice, assignees) -> list[Membership]:
     return assignees
 
 
-@transaction.atomic
 def appointment_book(
     *,
     practice: Practice,
@@ -136,10 +144,28 @@ def appointment_book(
     overrides: Overrides = Overrides(),
 ) -> BookingResult:
     """Book an appointment. Raises ``BookingError`` naming the rule and any conflict."""
+    warnings = _freshness_warnings(staff, start, end)
+    with transaction.atomic():
+        appointment = _book_locked(
+            practice=practice,
+            staff=staff,
+            start=start,
+            end=end,
+            title=title,
+            location=location,
+            notes=notes,
+            assignees=assignees,
+            created_by=created_by,
+            overrides=overrides,
+        )
+    return BookingResult(appointment, warnings)
+
+
+def _book_locked(
+    *, practice, staff, start, end, title, location, notes, assignees, created_by, overrides
+) -> Appointment:
     _lock_staff(staff.pk)
-    warnings = _check_rules(
-        practice=practice, staff=staff, start=start, end=end, exclude_id=None, overrides=overrides
-    )
+    _check_rules(practice=practice, staff=staff, start=start, end=end, exclude_id=None, overrides=overrides)
     assignee_list = _validate_assignees(practice, assignees)
     appointment = Appointment(
         practice=practice,
@@ -156,7 +182,7 @@ def appointment_book(
     when = format_local_range(start, end, practice.zone)
     _record(appointment, actor=created_by, source=Source.PORTAL, action="booked", summary=f"Booked {when}")
     hooks.appointment_changed(appointment, source=Source.PORTAL)
-    return BookingResult(appointment, warnings)
+    return appointment
 
 
 _EDITABLE = ("staff", "title", "start", "end", "location", "notes")
@@ -177,7 +203,6 @@ def _describe_changes(appointment: Appointment, changes: dict, practice: Practic
     return summary[:1].upper() + summary[1:]  # not str.capitalize(): it lowercases "Mon 23 Nov"
 
 
-@transaction.atomic
 def appointment_update(
     *,
     appointment: Appointment,
@@ -192,6 +217,21 @@ def appointment_update(
     Google) are accepted as the staff member made them; an overlap is flagged, not refused.
     Returns the result; does nothing (and writes no history) when nothing changed.
     """
+    warnings: list[str] = []
+    if source != Source.GOOGLE and {"start", "end", "staff"} & set(changes):
+        warnings = _freshness_warnings(
+            changes.get("staff", appointment.staff),
+            changes.get("start", appointment.start),
+            changes.get("end", appointment.end),
+        )
+    with transaction.atomic():
+        appointment = _update_locked(
+            appointment=appointment, actor=actor, source=source, overrides=overrides, **changes
+        )
+    return BookingResult(appointment, warnings)
+
+
+def _update_locked(*, appointment: Appointment, actor, source, overrides, **changes) -> Appointment:
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     practice = appointment.practice
     assignees = changes.pop("assignees", None)
@@ -205,18 +245,17 @@ def appointment_update(
         if {m.pk for m in assignee_list} != set(appointment.assignees.values_list("pk", flat=True)):
             changed["assignees"] = assignee_list
     if not changed:
-        return BookingResult(appointment)
+        return appointment
     for name, value in changed.items():
         if name != "assignees":
             setattr(appointment, name, value)
-    warnings: list[str] = []
     timing_changed = {"start", "end", "staff"} & set(changed)
     if source == Source.GOOGLE:
         if timing_changed:
             appointment.has_conflict = _overlaps_anything(appointment)
     elif timing_changed and appointment.is_active:
         _lock_staff(appointment.staff_id, previous_staff_id)
-        warnings = _check_rules(
+        _check_rules(
             practice=practice,
             staff=appointment.staff,
             start=appointment.start,
@@ -237,7 +276,7 @@ def appointment_update(
         summary=_describe_changes(appointment, changed, practice),
     )
     hooks.appointment_changed(appointment, source=source, previous_staff_id=previous_staff_id)
-    return BookingResult(appointment, warnings)
+    return appointment
 
 
 def _overlaps_anything(appointment: Appointment) -> bool:
