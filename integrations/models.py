@@ -201,6 +201,12 @@ class BusyBlock(models.Model):
     class Meta:
         ordering = ["start"]
         indexes = [models.Index(fields=["calendar", "start"], name="busyblock_calendar_start")]
+        constraints = [
+            # An event is busy time once per calendar (free/busy-only data has no event id).
+            models.UniqueConstraint(
+                fields=["calendar", "event_id"], condition=~Q(event_id=""), name="busy_block_once_per_event"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.summary or 'Busy'} {self.start:%Y-%m-%d %H:%M}"
