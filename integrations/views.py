@@ -6,7 +6,6 @@ through ``connection_for_user`` (404 for anyone else's, admins included).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +16,7 @@ from copilot.accounts.access import current_membership
 
 from . import services, tasks
 from .forms import CalendarChoiceForm
-from .google import client, oauth, push
+from .google import client, oauth, pull, push
 from .models import GoogleConnection
 from .selectors import connection_for_user, connections_for_user
 
@@ -47,8 +46,7 @@ def _context(request: HttpRequest, **extra) -> dict:
         "actor": current_membership(request),
         "rows": rows,
         "syncing": any(row["backlog"] for row in rows),
-        "push_notifications_on": bool(settings.PUBLIC_BASE_URL),
-        "poll_minutes": settings.GOOGLE_POLL_MINUTES,
+        "push_note": pull.push_notifications_note(),
         "connect_url": oauth.connect_url(),
         **extra,
     }

@@ -66,6 +66,7 @@ def test_choosing_linked_and_conflict_calendars_activates_sync(bob_client, bob, 
     assert calendars == {email: (True, False), personal: (False, True)}
     page = bob_client.get(reverse("integrations:connections"), HTTP_HOST=HOST).content.decode()
     assert email in page and "Personal" in page and "Active" in page
+    assert "Push notifications are off" in page, "without PUBLIC_BASE_URL the tab says sync polls"
 
 
 def test_a_read_only_calendar_cannot_be_the_linked_calendar(bob_client, bob, google):
