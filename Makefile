@@ -52,8 +52,9 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Runs every bench/bench_*.py and rewrites docs/PERFORMANCE.md (BENCH_ARGS=--quick for a smoke run).
 bench: venv
-	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "No benchmarks yet: bench/run.py is missing."; fi
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Removes caches and the virtualenv; keeps your data (db.sqlite3, var/).
 clean:
