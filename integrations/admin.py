@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from . import services
-from .google import pull, push
+from .google import channels, pull, push
 from .models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
 
 # --- Inbound sync: busy time and push channels (pull side) -----------------------------------------
@@ -56,7 +56,7 @@ class WatchChannelAdmin(_ReadOnly):
 
     @admin.action(description="Renew channel (open a new one, stop this one)")
     def renew_channel(self, request, queryset) -> None:
-        renewed = pull.renew_expiring_channels(queryset.values_list("pk", flat=True))
+        renewed = channels.renew_expiring_channels(queryset.values_list("pk", flat=True))
         level = messages.SUCCESS if renewed else messages.WARNING
         self.message_user(request, f"Renewed {renewed} of {queryset.count()} channel(s).", level)
 

@@ -325,3 +325,14 @@ def connection_unlink(*, connection: GoogleConnection) -> GoogleConnection:
         if social_account is not None:
             social_account.delete()
     return connection
+
+
+def connection_unusable_reason(connection: GoogleConnection | None) -> str:
+    """Why Google may not be called for ``connection`` now ("" when it may)."""
+    if connection is None:
+        return "gone"
+    if not connection.can_call_google:
+        return connection.state
+    if connection_is_backing_off(connection):
+        return "backing_off"
+    return ""

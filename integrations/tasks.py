@@ -96,9 +96,9 @@ def poll_connections() -> int:
 
 
 def renew_channels() -> int:
-    from .google import pull
+    from .google import channels
 
-    return pull.renew_expiring_channels()
+    return channels.renew_expiring_channels()
 
 
 def check_all_connections() -> int:

@@ -16,7 +16,7 @@ from copilot.accounts.access import current_membership
 
 from . import services, tasks
 from .forms import CalendarChoiceForm
-from .google import client, oauth, pull, push
+from .google import channels, client, oauth, push
 from .models import GoogleConnection
 from .selectors import connection_for_user, connections_for_user
 
@@ -46,7 +46,7 @@ def _context(request: HttpRequest, **extra) -> dict:
         "actor": current_membership(request),
         "rows": rows,
         "syncing": any(row["backlog"] for row in rows),
-        "push_note": pull.push_notifications_note(),
+        "push_note": channels.push_notifications_note(),
         "connect_url": oauth.connect_url(),
         **extra,
     }

@@ -10,16 +10,14 @@ page, in bounded memory. What is read becomes one of two things:
   ``integrations.busy.GoogleBusySource``. Nothing is ever written to Google from here.
 
 Free/busy-only conflict calendars are read with ``freeBusy`` instead. Push notification channels
-(``events.watch``) make changes arrive within seconds; polling (``poll_all``) is the safety net and
+(``channels.py``) make changes arrive within seconds; polling (``poll_all``) is the safety net and
 ``reconcile_all`` the daily full pass.
 """
 
 from __future__ import annotations
 
 import functools
-import hmac
 import logging
-import secrets
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,7 +26,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
-from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -37,8 +34,9 @@ from calendars.services import appointment_cancel, appointment_update
 from copilot.accounts.models import Practice
 
 from .. import services, tasks
-from ..models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
+from ..models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection
 from . import client, mapping
+from .channels import ensure_channel, stop_channels_for
 
 logger = logging.getLogger(__name__)
 ConnState = GoogleConnection.State
@@ -46,8 +44,6 @@ GOOGLE = AppointmentChange.Source.GOOGLE
 
 PAGE_SIZE = 1000
 WRITE_CHUNK = 500  # ids per IN (...) clause: SQLite allows 999 parameters
-PULL_FLAG_STALE = timedelta(minutes=5)  # a queued-pull flag older than this is ignored
-RENEW_BEFORE = timedelta(days=1)
 MAX_EVENT_ID = 1024
 ERRORS_FOR_THE_CONNECTION = (client.Retryable, client.NeedsReconnect, client.MissingPermission)
 
@@ -575,17 +571,6 @@ def _pull_one(
 # --- Entry points (tasks call these) -------------------------------------------------------------------
 
 
-def _usable(connection: GoogleConnection | None) -> str:
-    """Why we may not call Google for ``connection`` now ("" when we may)."""
-    if connection is None:
-        return "gone"
-    if not connection.can_call_google:
-        return connection.state
-    if services.connection_is_backing_off(connection):
-        return "backing_off"
-    return ""
-
-
 def _run(connection: GoogleConnection, work) -> dict:
     """Run ``work(session, counts)`` and record the connection's success or failure."""
     counts: Counter = Counter()
@@ -604,7 +589,7 @@ def pull_calendar(calendar_pk: int) -> dict:
     """Incremental pull of one calendar (what a push notification triggers). Safe to run twice."""
     GoogleCalendar.objects.filter(pk=calendar_pk).update(pull_queued_at=None)
     calendar = GoogleCalendar.objects.select_related("connection").filter(pk=calendar_pk).first()
-    why = _usable(calendar.connection if calendar else None)
+    why = services.connection_unusable_reason(calendar.connection if calendar else None)
     if why:
         return {"skipped": why}
     if not calendar.is_selected:
@@ -627,7 +612,7 @@ def pull_connection(connection_id: int, ensure_channels: bool = False, *, full: 
     a ``PUBLIC_BASE_URL``, opens missing push channels. Records success or failure on the connection.
     """
     connection = GoogleConnection.objects.filter(pk=connection_id).first()
-    why = _usable(connection)
+    why = services.connection_unusable_reason(connection)
     if why:
         return {"skipped": why}
     calendars = list(connection.calendars.all())
@@ -686,184 +671,3 @@ def force_full_resync(calendar_pks: Iterable[int]) -> int:
         for pk in pks:
             tasks.enqueue_pull(pk)
     return len(pks)
-
-
-# --- Push notification channels ----------------------------------------------------------------------
-
-
-def webhook_address() -> str:
-    """Where Google should post notifications ("" when no public address is configured)."""
-    base = settings.PUBLIC_BASE_URL
-    return base.rstrip("/") + reverse("google_webhook") if base else ""
-
-
-def push_notifications_note() -> str | None:
-    """What the Connections tab says about push notifications, or None when they are on."""
-    base = settings.PUBLIC_BASE_URL
-    minutes = settings.GOOGLE_POLL_MINUTES
-    if not base:
-        return (
-            "Push notifications are off: no public HTTPS address is configured; "
-            f"changes from Google arrive by polling every {minutes} minutes."
-        )
-    if not base.startswith("https://") and not settings.GOOGLE_EMULATOR_URL:
-        return (
-            f"Push notifications need an HTTPS address; {base} is not one, so Google will refuse "
-            f"them and changes arrive by polling every {minutes} minutes."
-        )
-    return None
-
-
-def _expiration(answer: dict) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(answer["expiration"]) / 1000, tz=UTC)
-    except (KeyError, TypeError, ValueError, OverflowError):
-        return None
-
-
-def open_channel(session: client.GoogleSession, calendar: GoogleCalendar) -> WatchChannel | None:
-    """Watch ``calendar``'s events with a fresh random channel id and token. Raises ``client.GoogleError``."""
-    address = webhook_address()
-    if not address or not calendar.can_list_events:
-        return None
-    # Saved before the watch call: Google's first message may arrive before the answer does.
-    channel = WatchChannel.objects.create(
-        calendar=calendar, channel_id=secrets.token_urlsafe(24), token=secrets.token_urlsafe(32)
-    )
-    try:
-        answer = session.watch(
-            calendar.calendar_id,
-            channel_id=channel.channel_id,
-            token=channel.token,
-            address=address,
-            ttl_seconds=settings.GOOGLE_CHANNEL_TTL_SECONDS,
-        )
-    except client.GoogleError:
-        channel.delete()
-        raise
-    channel.resource_id = str(answer.get("resourceId", ""))[:255]
-    channel.expiration = _expiration(answer) or timezone.now() + timedelta(
-        seconds=settings.GOOGLE_CHANNEL_TTL_SECONDS
-    )
-    channel.save(update_fields=["resource_id", "expiration"])
-    return channel
-
-
-def ensure_channel(session: client.GoogleSession, calendar: GoogleCalendar) -> WatchChannel | None:
-    """Open a channel on a selected readable calendar that has no live one (None if not needed)."""
-    if not calendar.is_selected or not calendar.can_list_events or not webhook_address():
-        return None
-    lasting = calendar.channels.filter(stopped_at__isnull=True, expiration__gt=timezone.now() + RENEW_BEFORE)
-    if lasting.exists():
-        return None
-    return open_channel(session, calendar)
-
-
-def _stop(session: client.GoogleSession | None, channels: list[WatchChannel]) -> None:
-    for channel in channels:
-        if session is not None and channel.resource_id:
-            try:
-                session.stop_channel(channel_id=channel.channel_id, resource_id=channel.resource_id)
-            except client.GoogleError as error:  # best effort: it expires on its own
-                logger.info("Stopping channel %s failed: %s", channel.pk, error)
-    WatchChannel.objects.filter(pk__in=[c.pk for c in channels]).update(stopped_at=timezone.now())
-
-
-def stop_channels_for(calendar: GoogleCalendar, *, connection: GoogleConnection | None = None) -> int:
-    """Stop the live channels on ``calendar`` (it is no longer selected). Returns how many."""
-    channels = list(calendar.channels.filter(stopped_at__isnull=True))
-    if not channels:
-        return 0
-    connection = connection or calendar.connection
-    session = services.open_session(connection) if connection.can_call_google else None
-    _stop(session, channels)
-    return len(channels)
-
-
-def renew_expiring_channels(channel_pks: Iterable[int] | None = None) -> int:
-    """Replace live channels that expire within a day (or the given ones) with new channels.
-
-    Scheduled hourly; the Django admin's "renew channel" passes ``channel_pks``. Returns how many
-    channels were replaced.
-    """
-    live = WatchChannel.objects.filter(stopped_at__isnull=True).select_related("calendar__connection")
-    if channel_pks is None:
-        live = live.filter(Q(expiration__isnull=True) | Q(expiration__lt=timezone.now() + RENEW_BEFORE))
-    else:
-        live = live.filter(pk__in=list(channel_pks))
-    by_connection: dict[int, list[WatchChannel]] = {}
-    for channel in live:
-        by_connection.setdefault(channel.calendar.connection_id, []).append(channel)
-    renewed = 0
-    for channels in by_connection.values():
-        connection = channels[0].calendar.connection
-        if _usable(connection):
-            continue
-        session = services.open_session(connection)
-        try:
-            for channel in channels:
-                if channel.calendar.is_selected and open_channel(session, channel.calendar):
-                    renewed += 1
-                _stop(session, [channel])
-        except client.GoogleError as error:
-            services.connection_record_failure(connection=connection, error=error)
-    return renewed
-
-
-def request_pull(calendar_pk: int) -> bool:
-    """Enqueue an incremental pull of the calendar unless one is already queued (debounce).
-
-    Returns True when this call enqueued it. The pull clears the flag when it starts, so a
-    change that lands during a pull gets a pull of its own; a flag left by a lost task expires.
-    """
-    now = timezone.now()
-    claimed = (
-        GoogleCalendar.objects.filter(pk=calendar_pk)
-        .filter(Q(pull_queued_at__isnull=True) | Q(pull_queued_at__lt=now - PULL_FLAG_STALE))
-        .update(pull_queued_at=now)
-    )
-    if claimed:
-        tasks.enqueue_pull(calendar_pk)
-    return bool(claimed)
-
-
-def receive_notification(
-    *, channel_id: str, token: str, resource_state: str, resource_id: str = "", message_number: str = ""
-) -> str:
-    """Handle one push notification's headers. Returns what was done (for logs and tests).
-
-    Anything that is not a valid ``exists`` message on a live channel of ours changes nothing.
-    """
-    channel = (
-        WatchChannel.objects.select_related("calendar").filter(channel_id=channel_id).first()
-        if channel_id
-        else None
-    )
-    if channel is None:
-        logger.info("Google notification for an unknown channel %.64r", channel_id)
-        return "unknown_channel"
-    if not token or not hmac.compare_digest(token.encode(), channel.token.encode()):
-        logger.warning("Google notification with a wrong token for channel %s", channel.pk)
-        return "bad_token"
-    if not channel.is_active:
-        logger.info("Google notification for stopped or expired channel %s", channel.pk)
-        return "inactive_channel"
-    if channel.resource_id and resource_id and resource_id != channel.resource_id:
-        logger.warning("Google notification for channel %s names another resource", channel.pk)
-        return "bad_resource"
-    number = _int_or_none(message_number)
-    if number is not None:
-        fresh = WatchChannel.objects.filter(pk=channel.pk, last_message_number__lt=number).update(
-            last_message_number=number
-        )
-        if not fresh:
-            logger.info("Replayed Google notification %s for channel %s", number, channel.pk)
-            return "replay"
-    if resource_state == "sync":
-        return "sync"
-    if resource_state not in ("exists", "not_exists"):
-        logger.info("Google notification with state %.32r ignored", resource_state)
-        return "ignored"
-    if not channel.calendar.is_selected:
-        return "not_selected"
-    return "queued" if request_pull(channel.calendar_id) else "debounced"

@@ -2,7 +2,7 @@
 
 Google posts an empty body with ``X-Goog-*`` headers. Every answer is 200 at once, whatever the
 message: a forged or stale message learns nothing and changes nothing, and Google stops retrying.
-The work (a debounced incremental pull) happens in a task; see ``pull.receive_notification``.
+The work (a debounced incremental pull) happens in a task; see ``channels.receive_notification``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import pull
+from . import channels
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 @csrf_exempt
 @require_POST
 def notification_view(request: HttpRequest) -> HttpResponse:
-    outcome = pull.receive_notification(
+    outcome = channels.receive_notification(
         channel_id=request.headers.get("X-Goog-Channel-ID", ""),
         token=request.headers.get("X-Goog-Channel-Token", ""),
         resource_state=request.headers.get("X-Goog-Resource-State", ""),

@@ -10,7 +10,7 @@ import requests
 from django.utils import timezone
 
 from calendars.models import Appointment
-from integrations.google import pull
+from integrations.google import channels, pull
 from integrations.models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
 from integrations.services import connection_choose_calendars
 
@@ -230,7 +230,7 @@ def test_channels_expiring_within_a_day_are_replaced(google, connected, public_u
     old = WatchChannel.objects.first()
     WatchChannel.objects.filter(pk=old.pk).update(expiration=timezone.now() + timedelta(hours=3))
 
-    assert pull.renew_expiring_channels() == 1
+    assert channels.renew_expiring_channels() == 1
 
     old.refresh_from_db()
     assert old.stopped_at is not None
@@ -247,12 +247,12 @@ def test_without_a_public_address_there_are_no_channels_and_the_tab_says_so(goog
     pull.pull_connection(connected.pk, ensure_channels=True)
 
     assert not WatchChannel.objects.exists()
-    assert pull.push_notifications_note() == (
+    assert channels.push_notifications_note() == (
         "Push notifications are off: no public HTTPS address is configured; "
         "changes from Google arrive by polling every 5 minutes."
     )
     settings.PUBLIC_BASE_URL = "https://copilot.example"
-    assert pull.push_notifications_note() is None
+    assert channels.push_notifications_note() is None
 
 
 # --- Django admin --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from calendars.models import Appointment
 from integrations import services
-from integrations.google import pull
+from integrations.google import channels
 from integrations.models import BusyBlock, EventLink, GoogleCalendar, WatchChannel
 
 from .conftest import wait_until
@@ -53,7 +53,7 @@ def headers(channel: WatchChannel, state: str = "exists", number: int = 2, **ove
 
 @pytest.fixture
 def channel(bob, connect) -> WatchChannel:
-    """A live channel on bob's linked calendar, as ``pull.open_channel`` stores it."""
+    """A live channel on bob's linked calendar, as ``channels.open_channel`` stores it."""
     connection = connect(bob)
     calendar = connection.calendars.get(is_linked=True)
     return WatchChannel.objects.create(
@@ -221,7 +221,7 @@ def test_a_real_notification_from_google_moves_the_appointment(
         calendar.calendar_id,
         channel_id=channel.channel_id,
         token=channel.token,
-        address=pull.webhook_address(),
+        address=channels.webhook_address(),
         ttl_seconds=3600,
     )
     assert answer["resourceId"]
