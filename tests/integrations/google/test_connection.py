@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import jwt
 import pytest
+import requests
 from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.core.management import call_command
 from django.db import connection as db
@@ -14,7 +16,12 @@ from django.utils import timezone
 from calendars.models import Appointment
 from integrations.google import client
 from integrations.models import GoogleCalendar, GoogleConnection
-from integrations.services import connection_check_health, open_session
+from integrations.services import (
+    connection_check_health,
+    connection_from_oauth,
+    connection_unlink,
+    open_session,
+)
 from tests.conftest import login
 
 from .oauth_flow import CALENDAR, HOST, connect_through_consent, consent, finish, start_connect
@@ -221,3 +228,66 @@ def test_google_doctor_reports_and_fails_when_a_person_is_needed(bob, google, co
     assert exit_info.value.code != 0
     out = capsys.readouterr().out
     assert "needs_reconnect" in out and "NEEDS A PERSON" in out
+
+
+def test_a_403_insufficient_permissions_later_moves_the_connection_to_missing_permissions(
+    bob, google, connect, book, django_capture_on_commit_callbacks
+):
+    from integrations.models import EventLink
+
+    from .test_push import slot
+
+    connection = connect(bob)
+    # Google now honours only sign-in scopes for this grant (the person removed calendar access).
+    narrow = google.tokens(bob.user.email, scopes=["openid", "email", "profile"])
+    GoogleConnection.objects.filter(pk=connection.pk).update(
+        access_token=narrow["access_token"], token_expiry=timezone.now() + timedelta(hours=1)
+    )
+    start, end = slot(bob, 1, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(bob, start, end)
+    connection.refresh_from_db()
+    assert connection.state == State.MISSING_PERMISSIONS
+    link = EventLink.objects.get(appointment=appointment)
+    assert link.needs_push and link.state == EventLink.State.WAITING, "nothing queued is dropped"
+
+
+def test_one_linked_calendar_per_person_across_google_accounts(bob, google, connect):
+    from integrations.services import connection_choose_calendars, connection_refresh_calendars
+
+    from .conftest import connect_member
+
+    work = connect(bob)
+    again = connect_member(google, bob, linked=False, create_google_user=False)
+    assert again.pk == work.pk, "the same Google account reconnects, it does not duplicate"
+    # A second Google account of bob's (a personal one), connected as the OAuth callback would.
+    google.user("bob.personal@elsewhere.test")
+    answer = google.tokens("bob.personal@elsewhere.test")
+    claims = jwt.decode(answer["id_token"], options={"verify_signature": False})
+    account = SocialAccount.objects.create(
+        user=bob.user, provider="google", uid=claims["sub"], extra_data=claims
+    )
+    second = connection_from_oauth(user=bob.user, social_account=account, token_response=answer)
+    assert second.pk != work.pk and second.state == State.SETUP
+    connection_refresh_calendars(connection=second)
+    connection_choose_calendars(
+        connection=second, linked_calendar_id="bob.personal@elsewhere.test", conflict_calendar_ids=[]
+    )
+    linked = GoogleCalendar.objects.filter(user=bob.user, is_linked=True)
+    assert [c.calendar_id for c in linked] == ["bob.personal@elsewhere.test"]
+    assert GoogleConnection.objects.filter(user=bob.user).exclude(state=State.UNLINKED).count() == 2
+
+
+def test_unlink_stops_the_connections_push_channels(bob, google, connect, live_server, settings):
+    from integrations.models import WatchChannel
+
+    settings.PUBLIC_BASE_URL = live_server.url
+    connection = connect(bob)
+    from integrations.google import pull
+
+    pull.pull_connection(connection.pk, ensure_channels=True)
+    assert WatchChannel.objects.filter(calendar__connection=connection, stopped_at__isnull=True).count() == 1
+    connection_unlink(connection=connection)
+    assert not WatchChannel.objects.filter(stopped_at__isnull=True).exists()
+    in_google = requests.get(google.url + "/_emulator/channels", timeout=10).json()["items"]
+    assert in_google and all(channel["stopped"] for channel in in_google), "stopped at Google too"
