@@ -35,9 +35,15 @@ class FreshnessWarning:
     message: str
 
 
+Span = tuple[float, float]  # [start, end) in seconds since 1970, UTC
+
+
 class BusySource(Protocol):
     def intervals(self, *, member: Membership, start: datetime, end: datetime) -> Iterable[BusyInterval]:
         """Busy intervals of ``member`` overlapping [start, end), from stored data only."""
+
+    def spans(self, *, member: Membership, start: datetime, end: datetime) -> Iterable[Span]:
+        """The same time as ``intervals``, as bare epoch-second spans (what availability needs, fast)."""
 
     def ensure_fresh(self, *, member: Membership, start: datetime, end: datetime) -> FreshnessWarning | None:
         """Make stored busy time trustworthy for [start, end) before a booking, if it is stale.
@@ -60,6 +66,21 @@ def busy_intervals(*, member: Membership, start: datetime, end: datetime) -> lis
     for source in _sources:
         found.extend(source.intervals(member=member, start=start, end=end))
     return sorted(found, key=lambda interval: (interval.start, interval.end))
+
+
+def busy_spans(*, member: Membership, start: datetime, end: datetime) -> list[Span]:
+    """Every registered source's busy time for ``member`` in [start, end) as epoch-second spans."""
+    found: list[Span] = []
+    for source in _sources:
+        spans = getattr(source, "spans", None)
+        if spans is not None:
+            found.extend(spans(member=member, start=start, end=end))
+        else:  # a source that only knows intervals
+            found.extend(
+                (i.start.timestamp(), i.end.timestamp())
+                for i in source.intervals(member=member, start=start, end=end)
+            )
+    return found
 
 
 def ensure_fresh(*, member: Membership, start: datetime, end: datetime) -> list[FreshnessWarning]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 
 from copilot.accounts.models import Membership, Practice
 
 from . import busy
+from .expressions import EpochSeconds
 from .models import Appointment, AppointmentChange, WorkingHours
 from .timezones import day_bounds
 
@@ -111,45 +112,58 @@ def _subtract(
     return result
 
 
+def _free_spans(member: Membership, start_date: date, end_date: date) -> list[tuple[float, float]]:
+    """Working hours minus active appointments minus busy time, as epoch-second spans.
+
+    Epoch seconds throughout: thousands of busy spans come back from the database as numbers,
+    and arithmetic on them is immune to DST (no wall-clock additions).
+    """
+    zone = member.practice.zone
+    range_start, _ = day_bounds(start_date, zone)
+    _, range_end = day_bounds(end_date, zone)
+    working: list[tuple[float, float]] = []
+    day = start_date
+    while day <= end_date:
+        working.extend((s.timestamp(), e.timestamp()) for s, e in working_intervals(member=member, day=day))
+        day += timedelta(days=1)
+    taken = list(
+        overlapping_appointments(staff=member, start=range_start, end=range_end).values_list(
+            EpochSeconds("start"), EpochSeconds("end")
+        )
+    )
+    taken.extend(busy.busy_spans(member=member, start=range_start, end=range_end))
+    taken.sort()
+    return _subtract(sorted(working), taken)
+
+
 def free_intervals(
     *, member: Membership, start_date: date, end_date: date
 ) -> list[tuple[datetime, datetime]]:
     """Working hours minus active appointments minus busy time, for local days [start_date, end_date]."""
     zone = member.practice.zone
-    range_start, _ = day_bounds(start_date, zone)
-    _, range_end = day_bounds(end_date, zone)
-    working: list[tuple[datetime, datetime]] = []
-    day = start_date
-    while day <= end_date:
-        working.extend(working_intervals(member=member, day=day))
-        day += timedelta(days=1)
-    taken = list(
-        overlapping_appointments(staff=member, start=range_start, end=range_end).values_list("start", "end")
-    )
-    taken.extend(
-        (i.start, i.end) for i in busy.busy_intervals(member=member, start=range_start, end=range_end)
-    )
-    taken.sort()
-    return _subtract(sorted(working), taken)
+    return [
+        (datetime.fromtimestamp(s, zone), datetime.fromtimestamp(e, zone))
+        for s, e in _free_spans(member, start_date, end_date)
+    ]
 
 
 def free_slots(
     *, member: Membership, start_date: date, end_date: date, minutes: int | None = None
 ) -> list[Slot]:
-    """Bookable slots of ``minutes`` (default: the practice's appointment length).
+    """Bookable slots of ``minutes`` (default: the practice's appointment length), in the practice's zone.
 
-    Times are in the practice's zone; compare or subtract them in UTC (Python does arithmetic
-    on two times of one zone by the wall clock, which is wrong across a DST change).
+    Slots step in epoch seconds: adding to a zoned datetime adds wall-clock time, which on a DST
+    change day yields times that do not exist, or repeats (or skips) an hour.
     """
-    length = timedelta(minutes=minutes or member.practice.default_appointment_minutes)
+    length = 60.0 * (minutes or member.practice.default_appointment_minutes)
     zone = member.practice.zone
     slots = []
-    for free_start, free_end in free_intervals(member=member, start_date=start_date, end_date=end_date):
-        # Step in UTC: adding to a zoned datetime adds wall-clock time, which on a DST change
-        # day yields times that do not exist, or repeats (or skips) an hour.
-        cursor = free_start.astimezone(UTC)
+    for free_start, free_end in _free_spans(member, start_date, end_date):
+        cursor = free_start
         while cursor + length <= free_end:
-            slots.append(Slot(cursor.astimezone(zone), (cursor + length).astimezone(zone)))
+            slots.append(
+                Slot(datetime.fromtimestamp(cursor, zone), datetime.fromtimestamp(cursor + length, zone))
+            )
             cursor += length
     return slots
 

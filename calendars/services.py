@@ -95,7 +95,11 @@ def _freshness_warnings(staff: Membership, start: datetime, end: datetime) -> li
 
 def _lock_staff(*staff_ids: int) -> None:
     """Serialize bookings per staff member (a row lock on PostgreSQL)."""
-    list(Membership.objects.select_for_update().filter(pk__in=sorted(set(staff_ids))).values_list("pk"))
+    list(
+        Membership.objects.select_for_update(no_key=True)
+        .filter(pk__in=sorted(set(staff_ids)))
+        .values_list("pk")
+    )
 
 
 def _save_guarded(appointment: Appointment, practice: Practice) -> None:
@@ -232,7 +236,7 @@ def appointment_update(
 
 
 def _update_locked(*, appointment: Appointment, actor, source, overrides, **changes) -> Appointment:
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
     practice = appointment.practice
     assignees = changes.pop("assignees", None)
     unknown = set(changes) - set(_EDITABLE)
@@ -291,7 +295,7 @@ def appointment_cancel(
     *, appointment: Appointment, actor: User | None, source: str = Source.PORTAL, reason: str = ""
 ) -> Appointment:
     """Cancel (a status change; history is kept). Cancelling twice changes nothing."""
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
         return appointment
     appointment.status = Appointment.Status.CANCELLED

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from calendars.busy import BusyInterval, FreshnessWarning
+from calendars.expressions import EpochSeconds
 from calendars.models import Appointment
 from copilot.accounts.models import Membership
 
@@ -49,22 +50,23 @@ def subtract(spans: list[Span], cuts: list[Span]) -> list[Span]:
 class GoogleBusySource:
     """The book's ``BusySource`` for Google: linked and conflict calendars of a staff member's user."""
 
+    @staticmethod
+    def _blocks(member: Membership, start: datetime, end: datetime):
+        return (
+            BusyBlock.objects.filter(calendar__user_id=member.user_id, start__lt=end, end__gt=start)
+            .filter(Q(calendar__is_linked=True) | Q(calendar__is_conflict=True))
+            .exclude(calendar__connection__state=GoogleConnection.State.UNLINKED)
+            .exclude(practice_tag=str(member.practice_id))
+        )
+
     def intervals(self, *, member: Membership, start: datetime, end: datetime) -> list[BusyInterval]:
         """Stored busy time overlapping [start, end), in one indexed query.
 
         Blocks that stand for this practice's own appointments (``practice_tag``) are left out:
         the book already knows them.
         """
-        rows = (
-            BusyBlock.objects.filter(
-                calendar__user_id=member.user_id,
-                start__lt=end,
-                end__gt=start,
-            )
-            .filter(Q(calendar__is_linked=True) | Q(calendar__is_conflict=True))
-            .exclude(calendar__connection__state=GoogleConnection.State.UNLINKED)
-            .exclude(practice_tag=str(member.practice_id))
-            .values_list("start", "end", "summary", "is_private", "calendar__summary")
+        rows = self._blocks(member, start, end).values_list(
+            "start", "end", "summary", "is_private", "calendar__summary"
         )
         return [
             BusyInterval(
@@ -75,6 +77,10 @@ class GoogleBusySource:
             )
             for block_start, block_end, summary, private, calendar_name in rows
         ]
+
+    def spans(self, *, member: Membership, start: datetime, end: datetime) -> list[tuple[float, float]]:
+        """``intervals`` as epoch-second spans, computed by the database (availability's fast path)."""
+        return list(self._blocks(member, start, end).values_list(EpochSeconds("start"), EpochSeconds("end")))
 
     def ensure_fresh(self, *, member: Membership, start: datetime, end: datetime) -> FreshnessWarning | None:
         """When a connection's data is older than ``GOOGLE_STALE_MINUTES``, ask Google's freeBusy live.

@@ -80,7 +80,7 @@ def connection_from_oauth(
     uid = social_account.uid
     email = (social_account.extra_data or {}).get("email", "") or ""
     connection = (
-        GoogleConnection.objects.select_for_update()
+        GoogleConnection.objects.select_for_update(no_key=True)
         .filter(user=user, google_uid=uid)
         .exclude(state=State.UNLINKED)
         .first()
@@ -172,7 +172,7 @@ def connection_choose_calendars(
     calendar of another connection of theirs is released. Switching the linked calendar
     resyncs upcoming appointments into the new one.
     """
-    connection = GoogleConnection.objects.select_for_update().get(pk=connection.pk)
+    connection = GoogleConnection.objects.select_for_update(no_key=True).get(pk=connection.pk)
     calendars = {c.calendar_id: c for c in connection.calendars.all()}
     linked = calendars.get(linked_calendar_id)
     if linked is None:
@@ -215,7 +215,7 @@ def backoff_delay(failures: int) -> timedelta:
 def connection_record_failure(*, connection: GoogleConnection, error: client.GoogleError) -> None:
     """Record what Google said. Dead grants and missing scopes need a person; other errors back off."""
     with transaction.atomic():
-        connection = GoogleConnection.objects.select_for_update().get(pk=connection.pk)
+        connection = GoogleConnection.objects.select_for_update(no_key=True).get(pk=connection.pk)
         now = timezone.now()
         connection.last_error = str(error)
         connection.last_error_at = now

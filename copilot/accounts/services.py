@@ -80,7 +80,7 @@ def membership_set_role(*, membership: Membership, role: str, actor: Membership)
     if role not in Membership.Role.values:
         raise ValidationError({"role": "Unknown role."})
     if membership.is_admin and role != Membership.Role.ADMIN:
-        admins = Membership.objects.select_for_update().filter(
+        admins = Membership.objects.select_for_update(no_key=True).filter(
             practice=membership.practice, role=Membership.Role.ADMIN, is_active=True
         )
         if admins.count() <= 1:

@@ -257,7 +257,7 @@ def _write_blocks(
         rows.append(block)
     with transaction.atomic():
         # Serializes writers of one calendar, so two pulls cannot both insert the same event.
-        list(GoogleCalendar.objects.select_for_update().filter(pk=calendar.pk).values_list("pk"))
+        list(GoogleCalendar.objects.select_for_update(no_key=True).filter(pk=calendar.pk).values_list("pk"))
         for offset in range(0, len(touched), WRITE_CHUNK):
             chunk = touched[offset : offset + WRITE_CHUNK]
             BusyBlock.objects.filter(calendar=calendar, event_id__in=chunk).delete()
@@ -398,9 +398,13 @@ def apply_our_event(*, link: EventLink, event: dict) -> str:
         return "gone"
     # Lock in the booking services' order (the appointment, then its links) and only those rows:
     # a joined FOR UPDATE would also lock the practice and make every booking there wait.
-    list(Appointment.objects.select_for_update(of=("self",)).filter(pk=appointment_id).values_list("pk"))
+    list(
+        Appointment.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk=appointment_id)
+        .values_list("pk")
+    )
     link = (
-        EventLink.objects.select_for_update(of=("self",))
+        EventLink.objects.select_for_update(of=("self",), no_key=True)
         .select_related("appointment__practice")
         .filter(pk=link.pk)
         .first()

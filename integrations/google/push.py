@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -84,7 +84,7 @@ def _claim(connection_id: int) -> GoogleConnection | None:
     now = timezone.now()
     with transaction.atomic():
         connection = (
-            GoogleConnection.objects.select_for_update(skip_locked=True)
+            GoogleConnection.objects.select_for_update(skip_locked=True, no_key=True)
             .filter(pk=connection_id)
             .filter(Q(push_lease_until__isnull=True) | Q(push_lease_until__lt=now))
             .first()
@@ -245,34 +245,31 @@ _SETTLED_FIELDS = [
 
 
 def _flush(works: list[Work]) -> None:
-    """Write every settled link (a few queries per round, not two per link).
-
-    A link's ``needs_push`` is cleared only if its appointment's version is still the one that
-    was pushed: an edit made during the push is pushed again by the next round.
-    """
+    """Write every settled link of a round with one prepared statement (not two queries per link)."""
     settled = [w for w in works if w.settled]
     if not settled:
         return
     fields = [EventLink._meta.get_field(name) for name in _SETTLED_FIELDS]
     quote = connection.ops.quote_name
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(
-        quote(EventLink._meta.db_table),
-        ", ".join(f"{quote(f.column)} = %s" for f in fields),
-        quote(EventLink._meta.pk.column),
+    link_table, appointment_table = quote(EventLink._meta.db_table), quote(Appointment._meta.db_table)
+    # One statement per link, so each row is updated once in the transaction (a second UPDATE of
+    # a row would make PostgreSQL re-check its foreign keys at commit, taking KEY SHARE locks on
+    # the appointment that a booking may hold). ``needs_push`` is cleared only if the appointment
+    # is still at the version that was pushed: an edit made meanwhile is pushed by the next round.
+    sql = (
+        f"UPDATE {link_table} SET "
+        + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        + f", {quote('needs_push')} = CASE WHEN (SELECT {quote('version')} FROM {appointment_table}"
+        + f" WHERE {quote('id')} = {link_table}.{quote('appointment_id')}) = %s"
+        + f" THEN %s ELSE {quote('needs_push')} END WHERE {quote('id')} = %s"
     )
     rows = [
-        [f.get_db_prep_save(getattr(w.link, f.attname), connection) for f in fields] + [w.link.pk]
+        [f.get_db_prep_save(getattr(w.link, f.attname), connection) for f in fields]
+        + [w.version, False, w.link.pk]
         for w in settled
     ]
-    with transaction.atomic():
-        # One prepared statement for the round (bulk_update's CASE expressions cost more than the writes).
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
-        by_version: dict[int, list[int]] = {}
-        for work in settled:
-            by_version.setdefault(work.version, []).append(work.link.pk)
-        for version, ids in by_version.items():
-            EventLink.objects.filter(pk__in=ids, appointment__version=version).update(needs_push=False)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
     for work in settled:
         work.settled = False
 
@@ -284,8 +281,18 @@ def _fail(work: Work, counts: Counter, error: client.GoogleError) -> None:
     link.state = LinkState.FAILED
     link.last_error = str(error)[:2000]
     link.attempts += 1
-    link.save(update_fields=["state", "last_error", "attempts", "event_id", "etag", "calendar", "generation"])
-    EventLink.objects.filter(pk=link.pk, appointment__version=work.version).update(needs_push=False)
+    # Not retried, unless the appointment changed meanwhile (then the next round tries the new state).
+    changed_since = ~Exists(Appointment.objects.filter(pk=OuterRef("appointment_id"), version=work.version))
+    EventLink.objects.filter(pk=link.pk).update(
+        state=link.state,
+        last_error=link.last_error,
+        attempts=link.attempts,
+        event_id=link.event_id,
+        etag=link.etag,
+        calendar=link.calendar,
+        generation=link.generation,
+        needs_push=changed_since,
+    )
 
 
 class _StopConnection(Exception):

@@ -331,6 +331,7 @@ def test_google_and_the_portal_agree_after_chaos(google, staff, caplog):
     if problems.known:
         known.append(f"{len(problems.known)} event(s) left by an insert whose recording died in a deadlock")
     if deadlocks:
+        print("\nDeadlocks:", *deadlocks[:5], sep="\n  ")
         known.append(f"{len(deadlocks)} operation(s) died in a deadlock: {LOCKS_JOINED_ROWS}")
     if known:
         pytest.xfail(" | ".join(known))
