@@ -52,11 +52,21 @@ class GoogleBusySource:
 
     @staticmethod
     def _blocks(member: Membership, start: datetime, end: datetime):
+        """Blocks of the member's selected, still-connected calendars overlapping [start, end).
+
+        The calendars are found first (a handful of rows), so the blocks query is one index range
+        scan per calendar with no join per block.
+        """
+        calendar_ids = list(
+            GoogleCalendar.objects.filter(user_id=member.user_id)
+            .filter(Q(is_linked=True) | Q(is_conflict=True))
+            .exclude(connection__state=GoogleConnection.State.UNLINKED)
+            .values_list("pk", flat=True)
+        )
         return (
-            BusyBlock.objects.filter(calendar__user_id=member.user_id, start__lt=end, end__gt=start)
-            .filter(Q(calendar__is_linked=True) | Q(calendar__is_conflict=True))
-            .exclude(calendar__connection__state=GoogleConnection.State.UNLINKED)
+            BusyBlock.objects.filter(calendar_id__in=calendar_ids, start__lt=end, end__gt=start)
             .exclude(practice_tag=str(member.practice_id))
+            .order_by()
         )
 
     def intervals(self, *, member: Membership, start: datetime, end: datetime) -> list[BusyInterval]:
