@@ -23,6 +23,7 @@ from bench import common
 
 DAYS = 30
 LATENCY_MS = 50
+SLOT_MINUTES = 3
 
 
 def fill_google(connection, count: int) -> None:
@@ -79,7 +80,11 @@ def time_free_slots(member, runs: int) -> list[float]:
     seconds = []
     for _ in range(runs):
         began = time.perf_counter()
-        slots = free_slots(member=member, start_date=first, end_date=first + timedelta(days=DAYS - 1))
+        # 5,000 five-minute events spread evenly leave gaps of about 3.6 minutes: 3-minute slots
+        # fit in every gap, so the figure includes building ~2,500 slots, not just the subtraction.
+        slots = free_slots(
+            member=member, start_date=first, end_date=first + timedelta(days=DAYS - 1), minutes=SLOT_MINUTES
+        )
         seconds.append(time.perf_counter() - began)
     assert slots, "no free slot at all: the benchmark data is wrong"
     return seconds
@@ -124,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             f"free slots over {DAYS} days with {count:,} busy blocks, median",
             round(stored_ms, 1),
             "ms",
-            note=f"{runs} runs, stored busy time ({env.database})",
+            "< 20 ms",
+            stored_ms < 20,
+            f"{runs} runs, stored busy time ({env.database}), {SLOT_MINUTES}-minute slots",
         ),
         Figure(
             "Google requests while computing availability",

@@ -23,13 +23,16 @@ from calendars.models import Appointment, AppointmentChange
 from copilot.accounts.models import Membership, Practice
 from integrations.google import mapping
 from integrations.models import EventLink, GoogleConnection
-from tests import plugin
 from tests.conftest import NEW_YORK, give_office_hours, make_member
+from tests.integrations.google import conftest as google_conftest
 from tests.integrations.google.conftest import Google, connect_member, wait_until
 
 __all__ = ["Google", "connect_member", "wait_until"]
 
 RETRY_STATUSES = {"500", "503", "429", "403"}
+
+
+google = google_conftest.google  # the shared emulator fixture, reused here
 
 
 def scale() -> float:
@@ -61,18 +64,6 @@ class _NoLock:
 
     def __exit__(self, *exc):
         return False
-
-
-@pytest.fixture
-def google() -> Google:
-    emulator = plugin.emulator()
-    if emulator is None:
-        pytest.skip("The Google emulator package is not available.")
-    fixture = Google(emulator.url)
-    fixture.reset()
-    fixture.clear_faults()
-    yield fixture
-    fixture.clear_faults()
 
 
 @pytest.fixture

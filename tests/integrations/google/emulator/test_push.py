@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from .conftest import Google, Receiver, reason_of
+from .conftest import Google, Receiver, reason_of, wait_until
 
 
 def timed(summary: str) -> dict[str, Any]:
@@ -70,7 +70,13 @@ def test_delivery_is_retried_after_a_500(google: Google, ana: str, receiver: Rec
     calls = receiver.wait_for(3)
 
     assert [c["x-goog-message-number"] for c in calls] == ["1", "1", "1"]
-    deliveries = google.control("GET", "channels")["deliveries"]
+
+    # The receiver has the third call before the emulator has logged its answer: wait for the log.
+    def three_logged() -> list | None:
+        log = google.control("GET", "channels")["deliveries"]
+        return log if len(log) >= 3 else None
+
+    deliveries = wait_until(three_logged)
     assert [(d["attempt"], d.get("status")) for d in deliveries] == [(1, 500), (2, 503), (3, 200)]
 
 
