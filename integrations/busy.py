@@ -11,8 +11,9 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from calendars.busy import BusyInterval, FreshnessWarning
@@ -25,6 +26,7 @@ from .google import client
 from .models import BusyBlock, GoogleCalendar, GoogleConnection
 
 logger = logging.getLogger(__name__)
+SPANS_CACHE_SECONDS = 300
 Span = tuple[datetime, datetime]
 
 
@@ -51,18 +53,19 @@ class GoogleBusySource:
     """The book's ``BusySource`` for Google: linked and conflict calendars of a staff member's user."""
 
     @staticmethod
-    def _blocks(member: Membership, start: datetime, end: datetime):
-        """Blocks of the member's selected, still-connected calendars overlapping [start, end).
-
-        The calendars are found first (a handful of rows), so the blocks query is one index range
-        scan per calendar with no join per block.
-        """
-        calendar_ids = list(
+    def _calendar_ids(member: Membership) -> list[int]:
+        """The member's selected calendars of live connections (a handful of rows)."""
+        return list(
             GoogleCalendar.objects.filter(user_id=member.user_id)
             .filter(Q(is_linked=True) | Q(is_conflict=True))
             .exclude(connection__state=GoogleConnection.State.UNLINKED)
             .values_list("pk", flat=True)
+            .order_by("pk")
         )
+
+    @staticmethod
+    def _blocks(member: Membership, calendar_ids: list[int], start: datetime, end: datetime):
+        """Blocks of those calendars overlapping [start, end): one index range scan each, no join."""
         return (
             BusyBlock.objects.filter(calendar_id__in=calendar_ids, start__lt=end, end__gt=start)
             .exclude(practice_tag=str(member.practice_id))
@@ -70,12 +73,12 @@ class GoogleBusySource:
         )
 
     def intervals(self, *, member: Membership, start: datetime, end: datetime) -> list[BusyInterval]:
-        """Stored busy time overlapping [start, end), in one indexed query.
+        """Stored busy time overlapping [start, end), in two small indexed queries.
 
         Blocks that stand for this practice's own appointments (``practice_tag``) are left out:
         the book already knows them.
         """
-        rows = self._blocks(member, start, end).values_list(
+        rows = self._blocks(member, self._calendar_ids(member), start, end).values_list(
             "start", "end", "summary", "is_private", "calendar__summary"
         )
         return [
@@ -89,8 +92,29 @@ class GoogleBusySource:
         ]
 
     def spans(self, *, member: Membership, start: datetime, end: datetime) -> list[tuple[float, float]]:
-        """``intervals`` as epoch-second spans, computed by the database (availability's fast path)."""
-        return list(self._blocks(member, start, end).values_list(EpochSeconds("start"), EpochSeconds("end")))
+        """``intervals`` as epoch-second spans (availability's fast path), cached until blocks change.
+
+        Busy time changes when Google does; availability is read on every page and booking. The
+        cache key carries the selected calendars and their blocks' count and highest id (ids are
+        never reused, and the pull replaces blocks by delete + insert), so any change misses it.
+        """
+        calendar_ids = self._calendar_ids(member)
+        state = BusyBlock.objects.filter(calendar_id__in=calendar_ids).aggregate(n=Count("pk"), top=Max("pk"))
+        key = "busy-spans:{}:{}:{}:{}:{}:{}:{}".format(
+            member.practice_id,
+            ",".join(map(str, calendar_ids)),
+            state["n"],
+            state["top"],
+            start.timestamp(),
+            end.timestamp(),
+            member.user_id,
+        )
+        spans = cache.get(key)
+        if spans is None:
+            blocks = self._blocks(member, calendar_ids, start, end)
+            spans = list(blocks.values_list(EpochSeconds("start"), EpochSeconds("end")))
+            cache.set(key, spans, timeout=SPANS_CACHE_SECONDS)
+        return spans
 
     def ensure_fresh(self, *, member: Membership, start: datetime, end: datetime) -> FreshnessWarning | None:
         """When a connection's data is older than ``GOOGLE_STALE_MINUTES``, ask Google's freeBusy live.

@@ -156,3 +156,13 @@ def busy_source():
 def _fast_password_hashing(settings):
     """Hashing with the production hasher costs about a second per fixture person."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (database ids can repeat between tests on SQLite)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

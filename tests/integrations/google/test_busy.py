@@ -123,9 +123,39 @@ def test_busy_time_costs_two_queries_however_many_blocks(bob, django_assert_num_
     with django_assert_num_queries(2):  # the selected calendars, then their blocks
         found = source.intervals(member=bob, start=start, end=end)
     assert len(found) == 4800  # 30 days of 9-minute steps
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # calendars, the blocks' count and top id, the blocks
         spans = source.spans(member=bob, start=start, end=end)
     assert sorted(spans) == sorted((i.start.timestamp(), i.end.timestamp()) for i in found)
+    with django_assert_num_queries(2):  # unchanged blocks: the spans come from the cache
+        assert source.spans(member=bob, start=start, end=end) == spans
+
+
+def test_cached_busy_spans_follow_every_change_of_the_blocks(bob):
+    connection = make_connection(bob)
+    calendar = make_calendar(connection, "bob@a.test", "Work", is_linked=True)
+    start = timezone.now().replace(microsecond=0)
+    end = start + timedelta(days=1)
+    source = GoogleBusySource()
+
+    def add(minutes: int, event_id: str) -> BusyBlock:
+        at = start + timedelta(minutes=minutes)
+        return BusyBlock.objects.create(
+            calendar=calendar, event_id=event_id, start=at, end=at + timedelta(minutes=5)
+        )
+
+    first = add(60, "a")
+    assert len(source.spans(member=bob, start=start, end=end)) == 1
+    add(120, "b")
+    assert len(source.spans(member=bob, start=start, end=end)) == 2, "an insert is seen"
+    first.delete()
+    assert len(source.spans(member=bob, start=start, end=end)) == 1, "a delete is seen"
+    BusyBlock.objects.filter(event_id="b").delete()
+    add(180, "b")  # the pull replaces a moved event: delete, then insert
+    [(moved_start, _)] = source.spans(member=bob, start=start, end=end)
+    assert moved_start == (start + timedelta(minutes=180)).timestamp()
+    calendar.is_linked = False
+    calendar.save()
+    assert source.spans(member=bob, start=start, end=end) == [], "a deselected calendar is seen"
 
 
 # --- ensure_fresh --------------------------------------------------------------------------------------
