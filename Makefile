@@ -16,6 +16,8 @@ endif
 ifeq ($(strip $(GOOGLE_CLIENT_ID)),)
 RUN_PROCESSES := web worker emulator
 run: export GOOGLE_EMULATOR_URL := http://127.0.0.1:8765
+# The emulator delivers push notifications to loopback over plain HTTP (real Google needs HTTPS).
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:8000
 else
 RUN_PROCESSES := web worker
 endif
