@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from . import services
 from .google import channels, pull, push
 from .models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
+from .selectors import connection_backlog
 
 # --- Inbound sync: busy time and push channels (pull side) -----------------------------------------
 
@@ -129,7 +130,7 @@ class GoogleConnectionAdmin(_ReadOnly):
 
     @admin.display(description="Waiting changes")
     def backlog(self, obj) -> int:
-        return push.backlog(obj)
+        return connection_backlog(connection=obj)
 
     @admin.action(description="Re-check scopes and token health now")
     def recheck_scopes(self, request, queryset) -> None:

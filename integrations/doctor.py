@@ -8,8 +8,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from . import services
-from .google import client, push
+from .google import client
 from .models import GoogleConnection, WatchChannel
+from .selectors import connection_backlog
 
 
 @dataclass
@@ -65,7 +66,7 @@ def diagnose(connection: GoogleConnection, *, try_refresh: bool = True) -> Diagn
     for channel in WatchChannel.objects.filter(calendar__connection=connection, stopped_at__isnull=True):
         left = channel.expiration - timezone.now() if channel.expiration else None
         say(f"  channel {channel.channel_id} on {channel.calendar.summary}: expires in {left or 'unknown'}")
-    say(f"  queued changes: {push.backlog(connection)}")
+    say(f"  queued changes: {connection_backlog(connection=connection)}")
     say(f"  last successful sync: {connection.last_sync_at or 'never'}")
     if connection.last_error:
         say(f"  last error: {connection.last_error}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from calendars.models import Appointment
 from copilot.accounts.models import Membership, Practice, User
@@ -78,3 +79,17 @@ def sync_states_for_appointment(*, appointment: Appointment) -> list[EventLink]:
         .select_related("member__user", "calendar")
         .order_by("pk")
     )
+
+
+def connection_backlog(*, connection: GoogleConnection) -> int:
+    """Appointment changes waiting to reach this connection's person's calendar."""
+    return EventLink.objects.filter(member__user_id=connection.user_id, needs_push=True).count()
+
+
+def connection_resync_progress(*, connection: GoogleConnection) -> tuple[int, int]:
+    """(synced, total) calendar copies of the person's upcoming appointments (the progress bar)."""
+    links = EventLink.objects.filter(
+        member__user_id=connection.user_id, appointment__end__gte=timezone.now()
+    ).exclude(state=EventLink.State.DETACHED)
+    total = links.count()
+    return total - links.filter(needs_push=True).count(), total

@@ -23,6 +23,7 @@ from copilot.accounts.models import User
 from . import tasks
 from .google import client
 from .models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
+from .selectors import connection_backlog
 
 logger = logging.getLogger(__name__)
 State = GoogleConnection.State
@@ -244,7 +245,7 @@ def connection_record_failure(*, connection: GoogleConnection, error: client.Goo
 
 
 def _send_reconnect_email(connection: GoogleConnection) -> None:
-    waiting = EventLink.objects.filter(member__user=connection.user, needs_push=True).count()
+    waiting = connection_backlog(connection=connection)
     body = render_to_string(
         "integrations/email/reconnect.txt",
         {"connection": connection, "waiting": waiting, "base_url": settings.PUBLIC_BASE_URL},
@@ -256,6 +257,15 @@ def connection_record_success(*, connection: GoogleConnection) -> None:
     GoogleConnection.objects.filter(pk=connection.pk).update(
         last_sync_at=timezone.now(), last_error="", failure_count=0, retry_after=None
     )
+
+
+def connection_sync_now(*, connection: GoogleConnection) -> bool:
+    """A person asked to sync now: drop any backoff and catch up. False when the state forbids it."""
+    if connection.state != State.ACTIVE:
+        return False
+    GoogleConnection.objects.filter(pk=connection.pk).update(retry_after=None)
+    tasks.enqueue_catch_up(connection.pk)
+    return True
 
 
 def connection_is_backing_off(connection: GoogleConnection, now: datetime | None = None) -> bool:

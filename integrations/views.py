@@ -14,24 +14,29 @@ from django.views.decorators.http import require_POST
 
 from copilot.accounts.access import current_membership
 
-from . import services, tasks
+from . import services
 from .forms import CalendarChoiceForm
-from .google import channels, client, oauth, push
+from .google import channels, client, oauth
 from .models import GoogleConnection
-from .selectors import connection_for_user, connections_for_user
+from .selectors import (
+    connection_backlog,
+    connection_for_user,
+    connection_resync_progress,
+    connections_for_user,
+)
 
 
 def _connection_rows(user) -> list[dict]:
     rows = []
     for connection in connections_for_user(user=user):
-        synced, total = push.resync_progress(connection)
+        synced, total = connection_resync_progress(connection=connection)
         rows.append(
             {
                 "connection": connection,
                 "linked": next((c for c in connection.calendars.all() if c.is_linked), None),
                 "conflicts": [c for c in connection.calendars.all() if c.is_conflict],
                 "missing": services.missing_scope_words(connection),
-                "backlog": push.backlog(connection),
+                "backlog": connection_backlog(connection=connection),
                 "synced": synced,
                 "total": total,
                 "reconnect_url": oauth.connect_url(login_hint=connection.google_email),
@@ -125,9 +130,7 @@ def choose_calendars(request: HttpRequest, pk: int) -> HttpResponse:
 def sync_now(request: HttpRequest, pk: int) -> HttpResponse:
     current_membership(request)
     connection = connection_for_user(user=request.user, pk=pk)
-    if connection.state == GoogleConnection.State.ACTIVE:
-        GoogleConnection.objects.filter(pk=connection.pk).update(retry_after=None)
-        tasks.enqueue_catch_up(connection.pk)
+    if services.connection_sync_now(connection=connection):
         messages.info(request, "Syncing now. The status below updates by itself.")
     else:
         messages.error(request, "This connection cannot sync until the warning below is resolved.")

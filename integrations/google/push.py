@@ -573,21 +573,6 @@ def drain_outboxes() -> int:
     return len(ids)
 
 
-def backlog(connection: GoogleConnection) -> int:
-    """Changes waiting to reach this connection's calendar."""
-    return _due_links(connection).count()
-
-
-def resync_progress(connection: GoogleConnection) -> tuple[int, int]:
-    """(synced, total) of the user's upcoming appointments' calendar copies."""
-    now = timezone.now()
-    links = EventLink.objects.filter(member__user_id=connection.user_id, appointment__end__gte=now).exclude(
-        state=LinkState.DETACHED
-    )
-    total = links.count()
-    return total - links.filter(needs_push=True).count(), total
-
-
 def retry_failed(link_ids: list[int]) -> int:
     """Put failed links back in the outbox (Django admin action)."""
     links = EventLink.objects.filter(pk__in=link_ids, state=LinkState.FAILED)

@@ -82,3 +82,30 @@ def test_sync_google_dry_run_says_what_it_would_do_and_calls_nothing(
     assert google.api_requests() == 0
     call_command("sync_google", "--user", bob.user.email)
     assert "inserted=1" in capsys.readouterr().out
+
+
+def test_sync_now_drops_the_backoff_and_pushes_what_waits(
+    client, bob, connect, book, google, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    connection = connect(bob)
+    with django_capture_on_commit_callbacks(execute=False):
+        start, end = slot(bob, 1, 10)
+        book(bob, start, end, title="Crown")
+    GoogleConnection.objects.filter(pk=connection.pk).update(retry_after=timezone.now() + timedelta(hours=1))
+    login(client, bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(reverse("integrations:sync_now", args=[connection.pk]), follow=True)
+    assert "Syncing now" in page.content.decode()
+    assert GoogleConnection.objects.get(pk=connection.pk).retry_after is None
+    assert not EventLink.objects.filter(needs_push=True).exists()
+
+
+def test_sync_now_refuses_while_the_connection_needs_a_person(client, bob, connect):
+    connection = connect(bob)
+    GoogleConnection.objects.filter(pk=connection.pk).update(state="needs_reconnect")
+    page = login(client, bob).post(reverse("integrations:sync_now", args=[connection.pk]), follow=True)
+    assert "cannot sync until the warning below is resolved" in page.content.decode()
