@@ -173,7 +173,8 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "copilot.accounts.adapters.AccountAdapter"
 ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", False)
 SOCIALACCOUNT_ADAPTER = "integrations.google.oauth.SocialAccountAdapter"
-SOCIALACCOUNT_STORE_TOKENS = True
+# Google tokens live only in GoogleConnection's encrypted columns, fed from the token response.
+SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_LOGIN_ON_GET = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.socialaccount.models import SocialToken
 from django.contrib import admin, messages
 
 from . import services
@@ -175,3 +176,11 @@ class EventLinkAdmin(_ReadOnly):
     def retry_failed(self, request, queryset) -> None:
         count = push.retry_failed(list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} failed push(es) queued again.")
+
+
+# --- allauth's tokens: never stored, never shown ---------------------------------------------------
+
+# Tokens are never stored in allauth's table (SOCIALACCOUNT_STORE_TOKENS is off); there is nothing
+# to show, and a page that once listed plaintext tokens should not come back with an upgrade.
+if admin.site.is_registered(SocialToken):
+    admin.site.unregister(SocialToken)

@@ -10,7 +10,7 @@ import logging
 import random
 from datetime import datetime, timedelta
 
-from allauth.socialaccount.models import SocialAccount, SocialToken
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -76,7 +76,9 @@ def connection_from_oauth(
     """Record a completed Google consent for ``user``: tokens (encrypted), granted scopes, state.
 
     Reconnecting the same Google account revives its connection and triggers catch-up of
-    everything that waited. allauth's plaintext token copy is deleted.
+    everything that waited. ``token_response`` is Google's token response, straight from the
+    callback: these encrypted columns are the only place its tokens are ever stored. A response
+    without a refresh token (Google sends one only on some consents) keeps the one we have.
     """
     uid = social_account.uid
     email = (social_account.extra_data or {}).get("email", "") or ""
@@ -103,7 +105,6 @@ def connection_from_oauth(
     connection.retry_after = None
     connection.reconnect_email_sent_at = None
     connection.save()
-    SocialToken.objects.filter(account=social_account).delete()
     if was in {State.NEEDS_RECONNECT, State.MISSING_PERMISSIONS} and connection.state == State.ACTIVE:
         tasks.enqueue_catch_up(connection.pk)
     return connection

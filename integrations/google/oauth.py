@@ -1,15 +1,17 @@
 """django-allauth hooks for connecting a Google account to a signed-in user.
 
-allauth drops the ``scope`` field of Google's token response, and it stores tokens in
+allauth drops the ``scope`` field of Google's token response, and would store tokens in
 plaintext. So the callback runs through our subclass of the Google adapter, which keeps the
-whole token response on the request; when allauth has connected the account, our social
-account adapter hands that response to ``connection_from_oauth`` (tokens go into encrypted
-columns and allauth's plaintext copy is deleted) and sends the person to pick calendars.
+token response in memory on the request and gives allauth a blank token
+(``SOCIALACCOUNT_STORE_TOKENS`` is off as well); when allauth has connected the account, our
+social account adapter hands the response to ``connection_from_oauth`` (tokens go into
+encrypted columns only) and sends the person to pick calendars.
 """
 
 from __future__ import annotations
 
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialToken
 from allauth.socialaccount.providers.google.views import GoogleOAuth2Adapter
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.urls import reverse
@@ -19,11 +21,22 @@ REQUEST_ATTRIBUTE = "_google_token_response"
 
 
 class GoogleAdapter(GoogleOAuth2Adapter):
-    """Google's adapter, keeping the token response (with its granted ``scope``)."""
+    """Google's adapter, keeping the token response (with its granted ``scope``) off allauth's hands."""
+
+    def parse_token(self, data) -> SocialToken:
+        # The tokens stay in the response (kept on the request by complete_login) until
+        # connection_from_oauth encrypts them; allauth's SocialLogin carries a blank token that
+        # it can neither store nor serialize into the session.
+        return SocialToken(token="", token_secret="")
 
     def complete_login(self, request, app, token, **kwargs):
-        setattr(request, REQUEST_ATTRIBUTE, dict(kwargs.get("response") or {}))
-        return super().complete_login(request, app, token, **kwargs)
+        response = dict(kwargs.get("response") or {})
+        setattr(request, REQUEST_ATTRIBUTE, response)
+        # Without an id_token allauth reads the profile with the access token: lend it an unsaved copy.
+        reader = SocialToken(token=response.get("access_token", ""))
+        login = super().complete_login(request, app, reader, **kwargs)
+        login.token = token
+        return login
 
 
 login_view = OAuth2LoginView.adapter_view(GoogleAdapter)
@@ -37,14 +50,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return False
 
     def get_connect_redirect_url(self, request, socialaccount) -> str:
-        # Called once allauth has saved the account (new or existing) and its token.
+        # Called once allauth has saved the account (new or existing).
         from integrations.services import connection_from_oauth
 
         response = getattr(request, REQUEST_ATTRIBUTE, None)
         is_ours = socialaccount.pk is not None and socialaccount.user_id == request.user.pk
         if response is None or socialaccount.provider != "google" or not is_ours:
             # allauth refused the connection (for example: that Google account is already
-            # connected to another person); its message says why.
+            # connected to another person); its message says why. The tokens die with the request.
             return reverse("integrations:connections")
         connection = connection_from_oauth(
             user=request.user, social_account=socialaccount, token_response=response

@@ -150,6 +150,23 @@ def connect(google) -> Callable[..., GoogleConnection]:
     return lambda member, **kw: connect_member(google, member, **kw)
 
 
+@pytest.fixture
+def bob_client(client, bob, google):
+    """Bob, signed in, with a Google account of the same address in the emulator."""
+    google.user(bob.user.email, "Bob")
+    client.force_login(bob.user)
+    return client
+
+
+@pytest.fixture
+def bob_connected(bob_client, bob) -> GoogleConnection:
+    """Bob has connected his Google account through allauth's flow: allauth knows its uid."""
+    from .oauth_flow import connect_through_consent
+
+    connect_through_consent(bob_client, email=bob.user.email)
+    return GoogleConnection.objects.get(user=bob.user)
+
+
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02):
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

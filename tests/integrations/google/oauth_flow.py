@@ -52,3 +52,36 @@ def finish(client, callback: str):
 
 def connect_through_consent(client, *, email: str, grant: list[str] | None = None):
     return finish(client, consent(start_connect(client), email=email, grant=grant))
+
+
+# --- Attempts to sign in with Google (which must all fail) -------------------------------------
+
+ONE_TAP = "/accounts/google/login/token/"
+# The portal's URLconf with allauth's stock views routed first (as if our closures were dropped).
+STOCK_ALLAUTH = "tests.integrations.google.stock_allauth_urls"
+
+
+def signed_in_user_id(client) -> str | None:
+    return client.session.get("_auth_user_id")
+
+
+def try_google_sign_in(client, google, *, email: str, process: str = "login"):
+    """Ask allauth to sign in with Google and, if it sends the browser to Google, consent and return.
+
+    Returns the last response the portal gave.
+    """
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    url = f"{reverse('google_login')}?{urlencode({'process': process})}"
+    response = client.post(url, HTTP_HOST=HOST)
+    if response.status_code == 302 and response["Location"].startswith(google.url):
+        return finish(client, consent(response["Location"], email=email))
+    return response
+
+
+def try_one_tap(client, google, *, email: str):
+    """POST a Google-signed id_token to allauth's One Tap endpoint, as Google's script would."""
+    id_token = google.tokens(email)["id_token"]
+    client.cookies["g_csrf_token"] = "double-submit"
+    return client.post(ONE_TAP, {"credential": id_token, "g_csrf_token": "double-submit"}, HTTP_HOST=HOST)
