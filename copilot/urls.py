@@ -11,8 +11,12 @@ urlpatterns = [
     # Our Google adapter keeps the granted scopes; it must be routed ahead of allauth's own.
     path("accounts/google/login/", oauth.login_view, name="google_login"),
     path("accounts/google/login/callback/", oauth.callback_view, name="google_callback"),
-    # Google never signs anyone in: allauth's One Tap endpoint is closed (docs/SECURITY.md).
+    # Google never signs anyone in or up, and only our Unlink removes a Google account: allauth's
+    # One Tap, social signup and third-party accounts pages are closed (docs/SECURITY.md).
     path("accounts/google/login/token/", oauth.closed_view),
+    path("accounts/3rdparty/signup/", oauth.closed_view),
+    path("accounts/social/signup/", oauth.closed_view),
+    path("accounts/3rdparty/", oauth.third_party_accounts_view),
     path("accounts/", include("allauth.urls")),
     path(
         "integrations/google/notifications/",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from allauth.socialaccount.models import SocialToken
+from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.contrib import admin, messages
 
 from . import services
@@ -178,9 +178,21 @@ class EventLinkAdmin(_ReadOnly):
         self.message_user(request, f"{count} failed push(es) queued again.")
 
 
-# --- allauth's tokens: never stored, never shown ---------------------------------------------------
+# --- allauth's models: no tokens shown, no Google account removed behind Unlink's back ------------
 
 # Tokens are never stored in allauth's table (SOCIALACCOUNT_STORE_TOKENS is off); there is nothing
 # to show, and a page that once listed plaintext tokens should not come back with an upgrade.
 if admin.site.is_registered(SocialToken):
     admin.site.unregister(SocialToken)
+if admin.site.is_registered(SocialAccount):
+    admin.site.unregister(SocialAccount)
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(_ReadOnly):
+    """Look only: removing a Google account is the connection's Disconnect action (our Unlink)."""
+
+    list_display = ("user", "provider", "uid")
+    list_filter = ("provider",)
+    search_fields = ("uid", "user__email")
+    exclude = ("extra_data",)

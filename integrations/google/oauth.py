@@ -27,9 +27,10 @@ from allauth.utils import get_request_param
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
 
 REQUEST_ATTRIBUTE = "_google_token_response"
 
@@ -128,5 +129,11 @@ def connect_url(*, login_hint: str = "") -> str:
 
 @login_not_required
 def closed_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    """One Tap sign-in: not part of this portal."""
+    """One Tap sign-in and social signup: not part of this portal."""
     raise Http404
+
+
+@require_safe
+def third_party_accounts_view(request: HttpRequest) -> HttpResponse:
+    """allauth's third-party accounts page would remove a Google account behind Unlink's back."""
+    return redirect("integrations:connections")
