@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from allauth.socialaccount.models import SocialAccount, SocialToken
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin, messages
 
 from . import services
@@ -186,6 +186,9 @@ if admin.site.is_registered(SocialToken):
     admin.site.unregister(SocialToken)
 if admin.site.is_registered(SocialAccount):
     admin.site.unregister(SocialAccount)
+# The Google client id and secret come from the environment (settings), never from a table.
+if admin.site.is_registered(SocialApp):
+    admin.site.unregister(SocialApp)
 
 
 @admin.register(SocialAccount)

@@ -10,7 +10,7 @@ import json
 
 import pytest
 import requests
-from allauth.socialaccount.models import SocialToken
+from allauth.socialaccount.models import SocialApp, SocialToken
 from django.contrib import admin
 from django.contrib.sessions.models import Session
 from django.db import connection as db
@@ -100,6 +100,7 @@ def test_a_reconnect_without_a_new_refresh_token_keeps_the_old_one(bob_connected
 def test_django_admin_has_no_token_pages(client, bob_connected):
     client.force_login(User.objects.create_superuser(email="root@copilot.test", password="x"))
     assert SocialToken not in admin.site._registry
+    assert SocialApp not in admin.site._registry, "the client secret comes from the environment"
     assert client.get("/admin/socialaccount/socialtoken/", HTTP_HOST=HOST).status_code == 404
     index = client.get("/admin/", HTTP_HOST=HOST).content.decode()
     assert "socialtoken" not in index.lower()
