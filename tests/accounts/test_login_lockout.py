@@ -37,7 +37,8 @@ def test_the_failed_login_counter_lives_in_the_shared_cache(alice):
     # of the "default" cache, as another worker process would.
     request = RequestFactory().post("/accounts/login/", REMOTE_ADDR=ATTACKER)
     login_key = get_adapter()._get_login_attempts_cache_key(request, email="alice@a.test")
-    per_key = [rate for rate in parse_rates(settings.ACCOUNT_RATE_LIMITS["login_failed"]) if rate.per == "key"]
+    rates = parse_rates(settings.ACCOUNT_RATE_LIMITS["login_failed"])
+    per_key = [rate for rate in rates if rate.per == "key"]
     cache_key = get_cache_key(
         request, app="allauth.account", action="login_failed", rate=per_key[0], key=login_key
     )
