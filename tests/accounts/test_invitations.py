@@ -179,3 +179,16 @@ def test_without_a_chosen_practice_she_works_in_the_one_she_joined_first(client,
     login(client, charlie)
     assert SESSION_KEY not in client.session
     assert client.get("/calendars/").context["current_practice"] == charlie.practice
+
+
+def test_django_admin_lists_invitations_read_only(client, invite_as, charlie, bob, django_user_model):
+    invite_as(client, charlie, "bob@a.test")
+    root = django_user_model.objects.create_superuser(email="root@x.test", password=PASSWORD)
+    client.force_login(root)
+    listing = client.get("/admin/accounts/invitation/")
+    assert listing.status_code == 200 and "bob@a.test" in listing.content.decode()
+    invitation = Invitation.objects.get()
+    change = client.post(f"/admin/accounts/invitation/{invitation.pk}/change/", {"state": "accepted"})
+    assert change.status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.state == Invitation.State.PENDING
