@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -74,6 +74,22 @@ def _new_invited_user(*, email: str, first_name: str, last_name: str) -> User:
     return user
 
 
+def _invitation_admit_new_person(invitation: Invitation) -> None:
+    """Nobody has the address: create her account and membership now (they hold no data anywhere)."""
+    try:
+        with transaction.atomic():
+            user = _new_invited_user(
+                email=invitation.email, first_name=invitation.first_name, last_name=invitation.last_name
+            )
+    except IntegrityError:
+        return  # another practice created her account a moment ago: this invitation stays pending
+    Membership.objects.create(user=user, practice=invitation.practice, role=invitation.role)
+    invitation.user = user
+    invitation.state = Invitation.State.ACCEPTED
+    invitation.responded = timezone.now()
+    invitation.save(update_fields=["user", "state", "responded"])
+
+
 def _invitation_email_queue(*, invitation: Invitation, base_url: str) -> None:
     """Queue the invitation's email: a set-password link for a new person, else the accept link."""
     is_new_user = invitation.state == Invitation.State.ACCEPTED
@@ -122,28 +138,22 @@ def member_invite(
     owner = _verified_owner(email)
     if owner and Membership.objects.filter(user=owner, practice=practice, is_active=True).exists():
         raise ValidationError({"email": f"{email} is already a member of {practice.name}."})
-    pending = Invitation.objects.select_for_update().filter(
-        practice=practice, email=email, state=Invitation.State.PENDING
-    )
-    if pending.exists():
+    try:
+        with transaction.atomic():  # a savepoint: two admins inviting at once meet the constraint
+            invitation = Invitation.objects.create(
+                practice=practice,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                role=role,
+                invited_by=invited_by,
+            )
+    except IntegrityError as exc:
         raise ValidationError(
             {"email": f"{email} already has a pending invitation; resend it from the list of invitations."}
-        )
-    invitation = Invitation.objects.create(
-        practice=practice,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        role=role,
-        invited_by=invited_by,
-    )
+        ) from exc
     if not _address_is_taken(email):
-        user = _new_invited_user(email=email, first_name=first_name, last_name=last_name)
-        Membership.objects.create(user=user, practice=practice, role=role)
-        invitation.user = user
-        invitation.state = Invitation.State.ACCEPTED
-        invitation.responded = timezone.now()
-        invitation.save(update_fields=["user", "state", "responded"])
+        _invitation_admit_new_person(invitation)
     _invitation_email_queue(invitation=invitation, base_url=base_url)
     return invitation
 
