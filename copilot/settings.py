@@ -167,11 +167,20 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# An address counts only once its owner proved it (a confirmation link, or setting the password
+# from an invitation's link): invitations match verified primary addresses only.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "copilot.accounts.adapters.AccountAdapter"
 ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", False)
+# Failed logins: 10 a minute per client IP, and 5 per 5 minutes per (account, client IP); the
+# adapter puts the IP into the key, so a stranger's guesses cannot lock the real person out.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+INVITATION_EXPIRE_DAYS = 7
+# Behind a TLS-terminating proxy the client's address is the last X-Forwarded-For hop.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY") else 0
 SOCIALACCOUNT_ADAPTER = "integrations.google.oauth.SocialAccountAdapter"
 # Google tokens live only in GoogleConnection's encrypted columns, fed from the token response.
 SOCIALACCOUNT_STORE_TOKENS = False
@@ -179,6 +188,19 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+
+# --- Cache ---------------------------------------------------------------------------------
+# "default" is shared by every worker process (allauth's rate limits live there): Redis when
+# REDIS_URL is set, else a database table (created by a migration; `createcachetable` also works).
+# "local" is per process, for pure speed-ups that may differ between workers.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
+        if env("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "copilot_cache"}
+    ),
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "copilot-local"},
+}
 
 # --- Google ----------------------------------------------------------------------------------
 # GOOGLE_EMULATOR_URL points every Google address at the project's emulator; nothing else in

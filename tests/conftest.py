@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 import pytest
+from allauth.account.models import EmailAddress
 
 from calendars.models import WorkingHours
 from calendars.services import appointment_book
@@ -21,6 +22,8 @@ def make_member(
     user = User.objects.create_user(
         email=email, password=PASSWORD, first_name=first_name or email.split("@")[0].title()
     )
+    # Email verification is mandatory: fixture people have proven their address.
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
     return Membership.objects.create(user=user, practice=practice, role=role)
 
 
@@ -159,10 +162,25 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache (database ids can repeat between tests on SQLite)."""
-    from django.core.cache import cache
+def _empty_cache(request):
+    """Each test starts with empty caches (database ids can repeat between tests on SQLite).
 
-    cache.clear()
+    The shared "default" cache is a database table, so it is only there for tests with a database.
+    """
+    from django.core.cache import caches
+
+    uses_db = bool(
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+        or request.node.get_closest_marker("django_db")
+    )
+    if uses_db:
+        request.getfixturevalue("_django_db_helper")  # the test database is set up first
+
+    def clear():
+        caches["local"].clear()
+        if uses_db:
+            caches["default"].clear()
+
+    clear()
     yield
-    cache.clear()
+    clear()

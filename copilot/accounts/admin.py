@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Membership, Practice, User
+from .models import Invitation, Membership, Practice, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,6 +24,21 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role", "is_active", "practice")
     search_fields = ("user__email", "user__first_name", "user__last_name", "practice__name")
     raw_id_fields = ("user",)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations change through the Team page and the invited person's answer."""
+
+    list_display = ("email", "practice", "role", "state", "sent", "responded")
+    list_filter = ("state", "role", "practice")
+    search_fields = ("email", "practice__name")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(User)

@@ -20,7 +20,8 @@ def _current_membership(request):
     for membership in memberships:
         if membership.practice_id == wanted:
             return membership
-    return memberships[0]
+    # Without a choice, the practice she joined first: joining another never changes her default.
+    return min(memberships, key=lambda membership: membership.pk)
 
 
 class CurrentPracticeMiddleware:

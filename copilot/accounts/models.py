@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import timedelta
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 
 def validate_time_zone(value: str) -> None:
@@ -123,3 +126,63 @@ class Membership(models.Model):
     @property
     def display_name(self) -> str:
         return self.user.display_name
+
+
+class Invitation(models.Model):
+    """An offer to join a practice, made to an email address.
+
+    Someone who already has an account joins only when she accepts, signed in with that address
+    verified; until then the practice sees the invitation, never her. ``sent`` is when the last
+    email went out: the link expires ``INVITATION_EXPIRE_DAYS`` after it.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Revoked"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=8, choices=Membership.Role.choices, default=Membership.Role.STAFF)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        help_text="Who accepted (or the account created for a new person).",
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    created = models.DateTimeField(default=timezone.now)
+    sent = models.DateTimeField(default=timezone.now)
+    responded = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "email"],
+                condition=models.Q(state="pending"),
+                name="one_pending_invitation_per_address",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.practice} ({self.get_state_display()})"
+
+    @property
+    def expires(self):
+        return self.sent + timedelta(days=settings.INVITATION_EXPIRE_DAYS)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.state == self.State.PENDING and timezone.now() >= self.expires
+
+    @property
+    def is_open(self) -> bool:
+        """Pending and not expired: she can still accept or decline."""
+        return self.state == self.State.PENDING and not self.is_expired

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
 from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import resolve
+from django.utils import timezone
+from freezegun import freeze_time
 
-from copilot.accounts.models import Membership, User
-from copilot.accounts.services import member_invite, membership_set_role
+from copilot.accounts.models import Invitation, Membership, User
+from copilot.accounts.services import invitation_accept, invitation_revoke, member_invite, membership_set_role
 from tests.conftest import make_member
 
 BASE_URL = "https://portal.example.test"
@@ -37,12 +41,16 @@ def link_in(message) -> str:
 
 
 def test_inviting_a_new_person_creates_the_user_and_the_membership(invite, practice_a):
-    membership = invite("Erin.New@Example.test", first_name="Erin", last_name="Ng")
+    invitation = invite("Erin.New@Example.test", first_name="Erin", last_name="Ng")
     user = User.objects.get(email="erin.new@example.test")
+    assert invitation.user == user and invitation.state == Invitation.State.ACCEPTED
+    membership = Membership.objects.get(user=user)
     assert membership.user == user and membership.practice == practice_a
     assert membership.role == Membership.Role.STAFF and membership.is_active
     assert (user.first_name, user.last_name) == ("Erin", "Ng")
     assert not user.has_usable_password()
+    # Her address counts once she sets her password from the link (see test_views_team).
+    assert EmailAddress.objects.get(user=user).verified is False
 
 
 def test_the_invitation_email_carries_a_working_set_password_link(invite):
@@ -68,15 +76,53 @@ def test_the_invitation_email_waits_for_the_commit(alice):
     assert mail.outbox == []
 
 
-def test_an_existing_user_joins_without_a_new_account_or_password_reset(invite, charlie):
+def test_an_existing_user_is_only_invited_until_she_accepts(invite, charlie, practice_a):
+    """Behaviour change (issue 10, point 1): an existing account no longer joins at once."""
     before = User.objects.count()
-    membership = invite("charlie@b.test", role=Membership.Role.ADMIN)
+    invitation = invite("charlie@b.test", role=Membership.Role.ADMIN)
     assert User.objects.count() == before
-    assert membership.user == charlie.user and membership.is_admin
+    assert invitation.state == Invitation.State.PENDING and invitation.user is None
+    assert not Membership.objects.filter(user=charlie.user, practice=practice_a).exists()
     charlie.user.refresh_from_db()
     assert charlie.user.has_usable_password()
-    assert link_in(mail.outbox[0]) == BASE_URL
-    assert "Sign in with your existing account" in mail.outbox[0].body
+    link = urlparse(link_in(mail.outbox[0]))
+    assert resolve(link.path).url_name == "invitation_open"
+    assert "accept or decline" in mail.outbox[0].body
+
+    membership = invitation_accept(invitation=invitation, user=charlie.user)
+    assert membership.practice == practice_a and membership.is_admin and membership.is_active
+    invitation.refresh_from_db()
+    assert (invitation.state, invitation.user) == (Invitation.State.ACCEPTED, charlie.user)
+
+
+def test_an_unverified_address_is_never_matched_to_its_account(invite, charlie, practice_a):
+    """Point 3: charlie added dora's address without proving it; the invitation cannot reach him."""
+    EmailAddress.objects.filter(user=charlie.user).update(primary=False)
+    EmailAddress.objects.create(user=charlie.user, email="dora@clinic.test", primary=True, verified=False)
+    User.objects.filter(pk=charlie.user.pk).update(email="dora@clinic.test")
+    invitation = invite("dora@clinic.test")
+    assert invitation.state == Invitation.State.PENDING
+    with pytest.raises(ValidationError, match="another email address"):
+        invitation_accept(invitation=invitation, user=charlie.user)
+    assert not Membership.objects.filter(user=charlie.user, practice=practice_a).exists()
+
+
+def test_an_expired_or_revoked_invitation_cannot_be_accepted(invite, charlie, practice_a, settings):
+    invitation = invite("charlie@b.test")
+    later = timezone.now() + timedelta(days=settings.INVITATION_EXPIRE_DAYS, seconds=1)
+    with freeze_time(later), pytest.raises(ValidationError, match="expired"):
+        invitation_accept(invitation=invitation, user=charlie.user)
+    invitation_revoke(invitation=invitation)
+    with pytest.raises(ValidationError, match="withdrawn"):
+        invitation_accept(invitation=invitation, user=charlie.user)
+    assert not Membership.objects.filter(user=charlie.user, practice=practice_a).exists()
+
+
+def test_a_second_pending_invitation_to_the_same_address_is_refused(invite, charlie):
+    invite("charlie@b.test")
+    with pytest.raises(ValidationError, match="already has a pending invitation"):
+        invite("Charlie@B.test")
+    assert len(mail.outbox) == 1
 
 
 def test_inviting_a_current_member_again_is_refused(invite, bob):
@@ -87,10 +133,13 @@ def test_inviting_a_current_member_again_is_refused(invite, bob):
     assert Membership.objects.filter(user=bob.user).count() == 1
 
 
-def test_inviting_a_former_member_reactivates_them_with_the_new_role(invite, bob):
+def test_inviting_a_former_member_reactivates_them_with_the_new_role_once_she_accepts(invite, bob):
     bob.is_active = False
     bob.save()
-    membership = invite("bob@a.test", role=Membership.Role.ADMIN)
+    invitation = invite("bob@a.test", role=Membership.Role.ADMIN)
+    bob.refresh_from_db()
+    assert not bob.is_active  # behaviour change: pending until she accepts
+    membership = invitation_accept(invitation=invitation, user=bob.user)
     assert membership.pk == bob.pk
     bob.refresh_from_db()
     assert bob.is_active and bob.role == Membership.Role.ADMIN
