@@ -96,7 +96,9 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
     appointments = appointments_in_range(practice=practice, start=range_start, end=range_end, staff=staff)
     grid = build_week(
         appointments=appointments.prefetch_related("assignees__user"),
-        busy=busy.busy_intervals(member=staff, start=range_start, end=range_end),
+        busy=busy.busy_intervals(
+            member=staff, start=range_start, end=range_end, show_titles=busy.show_titles_to(actor, staff)
+        ),
         working_hours=working_hours_for_member(member=staff),
         start_date=start_date,
         zone=practice.zone,

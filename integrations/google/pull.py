@@ -254,6 +254,7 @@ def _write_blocks(
                 counts["gone_appointment"] += 1  # ours, for an appointment that no longer exists
                 continue
             block.practice_tag = str(practice_of[appointment_id])
+            block.summary = ""  # a practice's appointment title is a patient's name: never kept as busy time
         rows.append(block)
     with transaction.atomic():
         # Serializes writers of one calendar, so two pulls cannot both insert the same event.

@@ -309,6 +309,7 @@ def test_another_practices_appointment_is_busy_time_here_but_not_there(
 
     block = BusyBlock.objects.get()
     assert block.practice_tag == str(practice_b.pk)
+    assert block.summary == "", "another practice's appointment title is never stored as busy time"
     assert link_of(elsewhere).event_id == block.event_id
     with pytest.raises(BookingError) as refused:
         book(bob, start, end)
