@@ -71,6 +71,9 @@ class AppointmentForm(forms.Form):
     notes = forms.CharField(
         required=False,
         max_length=NOTES_MAX_LENGTH,
+        error_messages={
+            "max_length": f"Notes can be at most {NOTES_MAX_LENGTH:,} characters (they have %(show_value)s)."
+        },
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=f"Up to {NOTES_MAX_LENGTH:,} characters (what Google keeps in an event).",
     )
