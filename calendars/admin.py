@@ -1,9 +1,31 @@
-from django.contrib import admin
+"""Django admin for the book: superusers only, and read-only where the booking rules apply.
+
+An appointment's time, staff, status and text change only through the services (rules, history,
+version, Google outbox): the portal for moves and edits, the admin's "Cancel" action for
+cancelling. The admin never adds or deletes appointments, so nothing it does bypasses sync.
+Appointment titles are patient names: only superusers see this admin, whatever permissions a
+staff account was given.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
 
 from .models import Appointment, AppointmentChange, WorkingHours
+from .services import Source, appointment_cancel
 
 
-class AppointmentChangeInline(admin.TabularInline):
+class SuperuserOnly:
+    """Admin of rows that span practices: visible to superusers, never to other staff accounts."""
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+
+class AppointmentChangeInline(SuperuserOnly, admin.TabularInline):
     model = AppointmentChange
     extra = 0
     can_delete = False
@@ -12,22 +34,59 @@ class AppointmentChangeInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(SuperuserOnly, admin.ModelAdmin):
     list_display = ("title", "practice", "staff", "start", "end", "status", "has_conflict", "version")
     list_filter = ("practice", "status", "has_conflict", ("start", admin.DateFieldListFilter), "staff")
     search_fields = ("title", "location", "notes", "staff__user__email", "practice__name")
     date_hierarchy = "start"
-    raw_id_fields = ("staff", "created_by")
-    filter_horizontal = ("assignees",)
-    readonly_fields = ("created", "updated", "version")
+    fields = (
+        "practice",
+        "staff",
+        "assignees",
+        "title",
+        "start",
+        "end",
+        "location",
+        "notes",
+        "status",
+        "has_conflict",
+        "created_by",
+        "created",
+        "updated",
+        "version",
+    )
+    readonly_fields = fields  # changes go through the services: the portal, or the actions below
     inlines = [AppointmentChangeInline]
     list_select_related = ("practice", "staff__user")
+    actions = ["cancel_appointments"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # cancelling keeps the history and reaches Google; deleting would do neither
+
+    @admin.action(description="Cancel selected appointments (history kept, Google updated)")
+    def cancel_appointments(self, request, queryset) -> None:
+        cancelled = 0
+        for appointment in queryset.filter(status=Appointment.Status.BOOKED):
+            appointment_cancel(
+                appointment=appointment, actor=request.user, source=Source.ADMIN, reason="Cancelled in admin"
+            )
+            cancelled += 1
+        self.message_user(request, f"Cancelled {cancelled} appointment(s).", messages.SUCCESS)
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(admin.ModelAdmin):
+class WorkingHoursAdmin(SuperuserOnly, admin.ModelAdmin):
     list_display = ("member", "weekday", "start_time", "end_time")
     list_filter = ("weekday", "member__practice")
     search_fields = ("member__user__email",)

@@ -8,11 +8,13 @@ the booking rules ask every registered source, and only the database, at booking
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from copilot.accounts.models import Membership
+
+BUSY = "Busy"
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class BusyInterval:
     start: datetime
     end: datetime
     source: str  # the calendar's name, shown to people ("Personal")
-    label: str = "Busy"  # the event's title when it may be shown, else "Busy"
+    label: str = BUSY  # the event's title when its owner may see it, else "Busy"
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and start < self.end
@@ -60,12 +62,25 @@ def register_busy_source(source: BusySource) -> None:
         _sources.append(source)
 
 
-def busy_intervals(*, member: Membership, start: datetime, end: datetime) -> list[BusyInterval]:
-    """Every registered source's busy time for ``member`` in [start, end), sorted by start."""
+def busy_intervals(
+    *, member: Membership, start: datetime, end: datetime, show_titles: bool = False
+) -> list[BusyInterval]:
+    """Every registered source's busy time for ``member`` in [start, end), sorted by start.
+
+    Labels are "Busy" unless ``show_titles``: only the calendar's owner looking at their own
+    week may see the titles of their events (``show_titles_to``); everyone else sees "Busy".
+    """
     found: list[BusyInterval] = []
     for source in _sources:
         found.extend(source.intervals(member=member, start=start, end=end))
+    if not show_titles:
+        found = [replace(interval, label=BUSY) for interval in found]
     return sorted(found, key=lambda interval: (interval.start, interval.end))
+
+
+def show_titles_to(viewer: Membership, member: Membership) -> bool:
+    """Whether ``viewer`` may see the titles of ``member``'s busy time: only when it is their own."""
+    return viewer.user_id == member.user_id
 
 
 def busy_spans(*, member: Membership, start: datetime, end: datetime) -> list[Span]:

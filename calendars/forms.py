@@ -10,12 +10,27 @@ from django.core.exceptions import ValidationError
 from copilot.accounts.models import Membership
 from copilot.accounts.selectors import practice_members
 
+from .limits import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE, NOTES_MAX_LENGTH, date_in_range
 from .models import Appointment, WorkingHours
 from .services import Overrides
 from .timezones import local_to_aware
 
 # The services name the model's fields; the form asks for a date and two times.
 _SERVICE_TO_FORM_FIELD = {"start": "start_time", "end": "end_time"}
+
+
+class BookDateField(forms.DateField):
+    """A date inside the book's range (``limits``); anything else is a field error, never an overflow."""
+
+    def __init__(self, **kwargs):
+        bounds = {"min": EARLIEST_DATE.isoformat(), "max": LATEST_DATE.isoformat()}
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date", **bounds}))
+        super().__init__(**kwargs)
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value is not None and not date_in_range(value):
+            raise ValidationError(DATE_RANGE_MESSAGE, code="date_range")
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -36,7 +51,7 @@ class AppointmentForm(forms.Form):
 
     staff = MemberChoiceField(queryset=Membership.objects.none(), empty_label=None)
     title = forms.CharField(max_length=200)
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = BookDateField()
     start_time = forms.TimeField(
         label="Start", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
@@ -53,7 +68,15 @@ class AppointmentForm(forms.Form):
         help_text="Other staff who take part.",
     )
     location = forms.CharField(max_length=300, required=False)
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        error_messages={
+            "max_length": f"Notes can be at most {NOTES_MAX_LENGTH:,} characters (they have %(show_value)s)."
+        },
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"Up to {NOTES_MAX_LENGTH:,} characters (what Google keeps in an event).",
+    )
     outside_hours = forms.BooleanField(label="Book outside working hours", required=False)
     busy_time = forms.BooleanField(
         label="Book over busy time (I confirmed with the staff member)", required=False
@@ -152,8 +175,8 @@ class AppointmentFilterForm(forms.Form):
 
     staff = MemberChoiceField(queryset=Membership.objects.none(), required=False, empty_label="All staff")
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
-    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BookDateField(label="From", required=False)
+    date_to = BookDateField(label="To", required=False)
 
     def __init__(self, *args, practice, today: date, **kwargs):
         super().__init__(*args, **kwargs)
@@ -162,6 +185,8 @@ class AppointmentFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if self.has_error("date_from") or self.has_error("date_to"):
+            return data
         if data.get("date_from") is None:
             data["date_from"] = self.today
         if data.get("date_to") is None:

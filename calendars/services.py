@@ -5,6 +5,8 @@ overrides; no overlap with another active appointment of the same staff member (
 also enforces this with an exclusion constraint; on SQLite the IMMEDIATE transaction
 serializes writers); no overlap with busy time from other calendars unless an admin
 confirms. Changes that arrive from outside (Google) skip the rules and are flagged instead.
+Bounds hold for every source: dates inside ``limits`` (2000–2100) and notes of at most
+``limits.NOTES_MAX_LENGTH`` characters.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.db import IntegrityError, transaction
 from copilot.accounts.models import Membership, Practice, User
 
 from . import busy, hooks
+from .limits import DATE_RANGE_MESSAGE, NOTES_MAX_LENGTH, instant_in_range
 from .models import NO_OVERLAP_CONSTRAINT, Appointment, AppointmentChange, WorkingHours
 from .selectors import overlapping_appointments, within_working_hours
 from .timezones import format_local_range
@@ -50,6 +53,23 @@ class Overrides:
 def _conflict_message(conflict: Appointment, practice: Practice) -> str:
     when = format_local_range(conflict.start, conflict.end, practice.zone)
     return f"{conflict.staff.display_name} already has “{conflict.title}” {when}."
+
+
+def _check_bounds(*, start: datetime | None, end: datetime | None, notes: str | None) -> None:
+    """Refuse what no source may store: dates outside the book's range, notes longer than Google keeps.
+
+    Applies to every source (the portal, Django admin, Google): an appointment in year 9999 would
+    overflow date arithmetic and be pushed to Google; cut notes would lose text silently.
+    """
+    if start is not None and not instant_in_range(start):
+        raise BookingError({"start": DATE_RANGE_MESSAGE}, code="date_range")
+    if end is not None and not instant_in_range(end):
+        raise BookingError({"end": DATE_RANGE_MESSAGE}, code="date_range")
+    if notes is not None and len(notes) > NOTES_MAX_LENGTH:
+        raise BookingError(
+            {"notes": f"Notes can be at most {NOTES_MAX_LENGTH:,} characters (they have {len(notes):,})."},
+            code="notes_length",
+        )
 
 
 def _check_rules(
@@ -148,6 +168,7 @@ def appointment_book(
     overrides: Overrides = Overrides(),
 ) -> BookingResult:
     """Book an appointment. Raises ``BookingError`` naming the rule and any conflict."""
+    _check_bounds(start=start, end=end, notes=notes)
     warnings = _freshness_warnings(staff, start, end)
     with transaction.atomic():
         appointment = _book_locked(
@@ -221,6 +242,7 @@ def appointment_update(
     Google) are accepted as the staff member made them; an overlap is flagged, not refused.
     Returns the result; does nothing (and writes no history) when nothing changed.
     """
+    _check_bounds(start=changes.get("start"), end=changes.get("end"), notes=changes.get("notes"))
     warnings: list[str] = []
     if source != Source.GOOGLE and {"start", "end", "staff"} & set(changes):
         warnings = _freshness_warnings(

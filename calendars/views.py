@@ -24,6 +24,7 @@ from copilot.accounts.selectors import practice_members
 
 from . import busy, services
 from .forms import AppointmentFilterForm, AppointmentForm, CancelForm, WorkingHoursForm
+from .limits import clamp_date
 from .models import Appointment
 from .selectors import (
     appointment_for_member,
@@ -68,9 +69,10 @@ def _today(practice: Practice) -> date:
 
 
 def _parse_date(value: str | None) -> date | None:
+    """A navigation date from the query string: None when unreadable, clamped to the book's range."""
     try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
+        return clamp_date(date.fromisoformat(value)) if value else None
+    except (TypeError, ValueError):
         return None
 
 
@@ -94,7 +96,9 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
     appointments = appointments_in_range(practice=practice, start=range_start, end=range_end, staff=staff)
     grid = build_week(
         appointments=appointments.prefetch_related("assignees__user"),
-        busy=busy.busy_intervals(member=staff, start=range_start, end=range_end),
+        busy=busy.busy_intervals(
+            member=staff, start=range_start, end=range_end, show_titles=busy.show_titles_to(actor, staff)
+        ),
         working_hours=working_hours_for_member(member=staff),
         start_date=start_date,
         zone=practice.zone,
@@ -102,15 +106,15 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
         today=_today(practice),
     )
     step = timedelta(days=days)
-    return {
+    return {  # navigation stays inside the book's range (limits), so no link overflows
         "grid": grid,
         "staff": staff,
         "span": span,
         "day": day,
         "members": practice_members(practice=practice),
         "can_manage": can_manage_member(actor, staff),
-        "prev_url": week_url(staff, start_date - step, span),
-        "next_url": week_url(staff, start_date + step, span),
+        "prev_url": week_url(staff, clamp_date(start_date - step), span),
+        "next_url": week_url(staff, clamp_date(start_date + step), span),
         "today_url": week_url(staff, _today(practice), span),
         "day_url": week_url(staff, day, "day"),
         "week_url": week_url(staff, day, "week"),

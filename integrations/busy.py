@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from calendars.busy import BusyInterval, FreshnessWarning
+from calendars.busy import BUSY, BusyInterval, FreshnessWarning
 from calendars.expressions import EpochSeconds
 from calendars.models import Appointment
 from copilot.accounts.models import Membership
@@ -76,19 +76,21 @@ class GoogleBusySource:
         """Stored busy time overlapping [start, end), in two small indexed queries.
 
         Blocks that stand for this practice's own appointments (``practice_tag``) are left out:
-        the book already knows them.
+        the book already knows them. Blocks of any other practice's appointments are labelled
+        "Busy": their titles are that practice's patients. Other labels are the event's title,
+        which the book shows only to the calendar's owner (``calendars.busy.show_titles_to``).
         """
         rows = self._blocks(member, self._calendar_ids(member), start, end).values_list(
-            "start", "end", "summary", "is_private", "calendar__summary"
+            "start", "end", "summary", "is_private", "practice_tag", "calendar__summary"
         )
         return [
             BusyInterval(
                 start=block_start,
                 end=block_end,
                 source=calendar_name or "Google Calendar",
-                label="Busy" if private or not summary else summary,
+                label=BUSY if private or tag or not summary else summary,
             )
-            for block_start, block_end, summary, private, calendar_name in rows
+            for block_start, block_end, summary, private, tag, calendar_name in rows
         ]
 
     def spans(self, *, member: Membership, start: datetime, end: datetime) -> list[tuple[float, float]]:

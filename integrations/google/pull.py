@@ -29,6 +29,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from calendars.limits import NOTES_MAX_LENGTH
 from calendars.models import Appointment, AppointmentChange
 from calendars.services import appointment_cancel, appointment_update
 from copilot.accounts.models import Practice
@@ -254,6 +255,7 @@ def _write_blocks(
                 counts["gone_appointment"] += 1  # ours, for an appointment that no longer exists
                 continue
             block.practice_tag = str(practice_of[appointment_id])
+            block.summary = ""  # a practice's appointment title is a patient's name: never kept as busy time
         rows.append(block)
     with transaction.atomic():
         # Serializes writers of one calendar, so two pulls cannot both insert the same event.
@@ -364,8 +366,18 @@ def changes_from_event(event: dict, appointment: Appointment) -> dict:
     if location != appointment.location:
         changes["location"] = location
     if not hidden:  # with hidden titles the description carries no notes, only our link
+        # Read at most 20,000 characters: anything that long is over the notes limit and refused whole.
         notes = mapping.notes_from_description(clean_text(event.get("description"), 20_000))
-        if notes != appointment.notes:
+        if len(notes) > NOTES_MAX_LENGTH:  # never cut: keep the portal's notes (logged without content)
+            logger.warning(
+                "Not applying the description of Google event %.80r to appointment %s: %d characters "
+                "of notes, the limit is %d",
+                event.get("id"),
+                appointment.pk,
+                len(notes),
+                NOTES_MAX_LENGTH,
+            )
+        elif notes != appointment.notes:
             changes["notes"] = notes
     return changes
 

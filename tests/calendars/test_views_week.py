@@ -102,10 +102,25 @@ def test_busy_time_is_shaded_with_the_source_calendars_name(client, alice, bob, 
     busy_source.add(
         bob, BusyInterval(local(p, 2026, 11, 24, 12), local(p, 2026, 11, 24, 13), "Personal", "Lunch")
     )
-    html = login(client, alice).get(WEEK, {"staff": bob.pk, "date": "2026-11-24"}).content.decode()
+    html = login(client, bob).get(WEEK, {"staff": bob.pk, "date": "2026-11-24"}).content.decode()
     assert 'class="busy-block" style="--top: 300; --len: 60;"' in html
     assert '<span class="busy-source">Personal</span>' in html
-    assert "Lunch" in html
+    assert "Lunch" in html, "the calendar's owner sees her own event's title"
+
+
+@pytest.mark.parametrize("headers", [{}, {"HTTP_HX_REQUEST": "true"}], ids=["page", "htmx"])
+@pytest.mark.parametrize("span", ["week", "day"])
+def test_busy_time_is_only_busy_to_anyone_but_the_calendars_owner(
+    client, alice, bob, busy_source, span, headers
+):
+    p = alice.practice
+    busy_source.add(
+        bob, BusyInterval(local(p, 2026, 11, 24, 12), local(p, 2026, 11, 24, 13), "Personal", "Lunch")
+    )
+    query = {"staff": bob.pk, "date": "2026-11-24", "span": span}
+    html = login(client, alice).get(WEEK, query, **headers).content.decode()
+    assert '<span class="busy-source">Personal</span> · <span class="busy-label">Busy</span>' in html
+    assert "Lunch" not in html
 
 
 def test_busy_time_of_another_member_is_not_shown(client, alice, bob, dora, busy_source):

@@ -95,7 +95,7 @@ def test_intervals_come_from_selected_calendars_of_live_connections(bob, dora, p
     assert sorted((i.source, i.label) for i in found) == [
         ("Personal", "Busy"),
         ("Personal", "School run"),
-        ("Work", "At B"),
+        ("Work", "Busy"),  # another practice's appointment: its title is that practice's patient
         ("Work", "Lunch"),
     ]
     assert GoogleBusySource().intervals(member=dora, start=start, end=end) == []

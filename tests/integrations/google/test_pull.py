@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
+from calendars.limits import NOTES_MAX_LENGTH
 from calendars.models import Appointment, AppointmentChange
 from calendars.services import BookingError, appointment_update
 from copilot.accounts.models import Membership, Practice
@@ -309,6 +310,7 @@ def test_another_practices_appointment_is_busy_time_here_but_not_there(
 
     block = BusyBlock.objects.get()
     assert block.practice_tag == str(practice_b.pk)
+    assert block.summary == "", "another practice's appointment title is never stored as busy time"
     assert link_of(elsewhere).event_id == block.event_id
     with pytest.raises(BookingError) as refused:
         book(bob, start, end)
@@ -342,3 +344,34 @@ def test_an_event_of_an_appointment_that_no_longer_exists_is_ignored(google, bob
 
     assert result["gone_appointment"] == 1
     assert not BusyBlock.objects.exists()
+
+
+def test_notes_at_the_limit_survive_a_round_trip_through_google_whole(google, bob, booked, pull_now):
+    notes = ("Allergic to latex; " * 500)[:NOTES_MAX_LENGTH].strip()
+    appointment = booked(notes=notes)
+    assert notes in events_of(google, bob)[0]["description"]
+    edit_in_google(google, bob, link_of(appointment).event_id, summary="Root canal")
+
+    pull_now()
+
+    appointment.refresh_from_db()
+    assert (appointment.title, appointment.notes) == ("Root canal", notes)
+
+
+def test_an_over_long_description_from_google_is_not_cut_into_the_notes(
+    google, bob, booked, pull_now, caplog
+):
+    appointment = booked(notes="Bring x-rays")
+    secret = (
+        "Patient history " * 1_600
+    )  # 25,600 characters: more than the notes limit (and the old 20,000 cut)
+    edit_in_google(google, bob, link_of(appointment).event_id, location="Room 4", description=secret)
+
+    with caplog.at_level("WARNING", logger="integrations.google.pull"):
+        pull_now()
+
+    appointment.refresh_from_db()
+    assert (appointment.location, appointment.notes) == ("Room 4", "Bring x-rays")
+    assert "Not applying the description" in caplog.text and "Patient history" not in caplog.text
+    description = events_of(google, bob)[0]["description"]
+    assert description.startswith("Bring x-rays"), "the push the location change caused wrote our notes back"

@@ -77,8 +77,10 @@ def test_an_event_on_a_conflict_calendar_blocks_booking(google, bob, bob_email, 
     pull.pull_connection(connected.pk)
 
     assert "Busy in “Personal”" in refused(book, bob, start, end)
-    [interval] = busy_intervals(member=bob, start=start - timedelta(hours=1), end=end)
+    [interval] = busy_intervals(member=bob, start=start - timedelta(hours=1), end=end, show_titles=True)
     assert (interval.source, interval.label) == ("Personal", "School run")
+    [hidden] = busy_intervals(member=bob, start=start - timedelta(hours=1), end=end)
+    assert (hidden.source, hidden.label) == ("Personal", "Busy"), "titles only when the owner looks"
 
 
 def test_free_declined_cancelled_and_working_location_events_block_nothing(
