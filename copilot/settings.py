@@ -221,6 +221,9 @@ GOOGLE_STALE_MINUTES = int(env("GOOGLE_STALE_MINUTES", "15"))
 GOOGLE_BACKOFF_BASE_SECONDS = float(env("GOOGLE_BACKOFF_BASE_SECONDS", "10"))
 GOOGLE_BACKOFF_MAX_SECONDS = float(env("GOOGLE_BACKOFF_MAX_SECONDS", "900"))
 GOOGLE_CHANNEL_TTL_SECONDS = int(env("GOOGLE_CHANNEL_TTL_SECONDS", str(7 * 24 * 3600)))
+# Push notifications handled per channel id and window (django-ratelimit syntax); more are
+# acknowledged without any work. See docs/SECURITY.md, "Rate limits".
+GOOGLE_WEBHOOK_RATE = env("GOOGLE_WEBHOOK_RATE", "60/m")
 
 SOCIALACCOUNT_PROVIDERS = {
     "google": {
