@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from calendars.models import WorkingHours
@@ -61,3 +62,12 @@ def scene(alice, bob, charlie, book, connect) -> Scene:  # noqa: F811
         book(member, start, start + timedelta(minutes=30), title=title)
     connect(alice)
     return Scene(alice=alice, bob=bob, charlie=charlie, titles=A_TITLES)
+
+
+def practice_a_ids() -> list[int]:
+    """Every primary key in the database that is not one of Practice B's (all of A's rows)."""
+    ids = set()
+    for model in apps.get_models():
+        if model._meta.pk.get_internal_type() in {"AutoField", "BigAutoField"}:
+            ids.update(model.objects.filter(pk__lt=B_IDS_FROM).values_list("pk", flat=True))
+    return sorted(ids)

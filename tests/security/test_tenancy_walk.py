@@ -13,7 +13,7 @@ from django.urls import Resolver404, resolve
 
 from tests.conftest import login
 
-from .conftest import B_IDS_FROM
+from .conftest import practice_a_ids
 from .urlwalk import all_routes, object_routes, skipped_reason, variants
 
 pytestmark = pytest.mark.django_db
@@ -28,15 +28,6 @@ def fingerprint() -> dict[str, list[tuple]]:
         for model in apps.get_models()
         if model is not Session
     }
-
-
-def practice_a_ids() -> list[int]:
-    """Every primary key in the database that is not one of Practice B's (all of A's rows)."""
-    ids = set()
-    for model in apps.get_models():
-        if model._meta.pk.get_internal_type() in {"AutoField", "BigAutoField"}:
-            ids.update(model.objects.filter(pk__lt=B_IDS_FROM).values_list("pk", flat=True))
-    return sorted(ids)
 
 
 def is_own_page(location: str) -> bool:

@@ -6,7 +6,6 @@ from datetime import datetime, time, timedelta
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -66,14 +65,6 @@ def channel(bob, connect) -> WatchChannel:
         resource_id="res-1",
         expiration=timezone.now() + timedelta(days=7),
     )
-
-
-@pytest.fixture(autouse=True)
-def fresh_budget():
-    """Each test starts with every channel's webhook budget unspent (the cache outlives tests)."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
