@@ -38,18 +38,23 @@ class Route:
     def int_params(self) -> list[str]:
         return [m["name"] for m in _PARAM.finditer(self.route) if m["converter"] == "int"]
 
-    def paths(self, ids: Iterable[int]) -> Iterator[str]:
-        """Concrete paths: every int parameter takes each id (all int parameters the same id)."""
-        if not self.int_params:
-            yield "/" + self._fill(0)
+    def paths(self, ids: Iterable[int], *, ids_everywhere: bool = False) -> Iterator[str]:
+        """Concrete paths: every int parameter takes each id (all int parameters the same id).
+
+        ``ids_everywhere``: string parameters take the ids too (the admin's ``<path:object_id>``).
+        """
+        if not self.int_params and not (ids_everywhere and "<" in self.route):
+            yield "/" + self._fill(0, ids_everywhere)
             return
         for value in ids:
-            yield "/" + self._fill(value)
+            yield "/" + self._fill(value, ids_everywhere)
 
-    def _fill(self, value: int) -> str:
+    def _fill(self, value: int, ids_everywhere: bool = False) -> str:
         def one(match: re.Match) -> str:
             converter = match["converter"] or "str"
-            return str(value) if converter == "int" else SAMPLES.get(converter, "x")
+            if converter == "int" or (ids_everywhere and converter in {"str", "path"}):
+                return str(value)
+            return SAMPLES.get(converter, "x")
 
         return _PARAM.sub(one, self.route)
 
