@@ -23,7 +23,7 @@ RUN_PROCESSES := web worker
 endif
 run: export DEBUG := 1
 
-.PHONY: run test lint bench clean venv
+.PHONY: run test lint audit audit-reachable bench clean venv
 
 venv: $(STAMP)
 
@@ -53,6 +53,21 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities in every installed package (pip-audit, pinned in requirements.txt).
+# --strict: a package that could not be checked fails the audit, so an unreachable vulnerability
+# database is a loud failure, never a silent pass. AUDIT_SERVICE=pypi asks PyPI's JSON API instead.
+AUDIT_SERVICE ?= osv
+audit: venv
+	$(BIN)/pip-audit --strict --progress-spinner off --timeout 15 --vulnerability-service $(AUDIT_SERVICE) --desc on
+
+# Exit 0 when $(AUDIT_SERVICE) answers a vulnerability query for a pinned package (CI asks first).
+audit-reachable: venv
+	@$(BIN)/python -c 'import sys, urllib.request as u; \
+	osv = u.Request("https://api.osv.dev/v1/query", method="POST", headers={"Content-Type": "application/json"}, \
+	  data=b"{\"package\": {\"name\": \"django\", \"ecosystem\": \"PyPI\"}, \"version\": \"5.2.19\"}"); \
+	pypi = "https://pypi.org/pypi/Django/5.2.19/json"; \
+	u.urlopen(osv if "$(AUDIT_SERVICE)" == "osv" else pypi, timeout=15)' >/dev/null 2>&1
 
 # Runs every bench/bench_*.py and rewrites docs/PERFORMANCE.md (BENCH_ARGS=--quick for a smoke run).
 bench: venv

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "django_q",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "copilot.security.PortalMethodsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "copilot.security.SecurityHeadersMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "copilot.accounts.middleware.CurrentPracticeMiddleware",
@@ -144,6 +148,17 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# HTTPS only in production (docs/SECURITY.md, "Headers"): HSTS for a year, subdomains included;
+# "preload" only consents to the browsers' preload list (joining it takes a separate submission).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Flash messages can name a patient ("Booked “Filling: …”"): keep them in the server-side session,
+# never in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Fernet key(s) for OAuth tokens at rest, comma-separated, newest first (rotation).
 # Unset: derived from SECRET_KEY, which is fine for development only.
@@ -232,6 +247,29 @@ else:
         "api_endpoint": "https://www.googleapis.com/calendar/v3/",
         "batch": "https://www.googleapis.com/batch/calendar/v3",
     }
+
+# Content-Security-Policy (django-csp). Scripts only from our own static files (htmx is vendored);
+# inline style *attributes* are allowed because the week grid places blocks with CSS variables
+# (style="--top: …"), while <style> elements stay same-origin (docs/SECURITY.md, "Headers").
+# Forms may post to us and to Google's consent page (Connect redirects there).
+_GOOGLE_AUTHORIZE_ORIGIN = "/".join(GOOGLE_URLS["authorize"].split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],  # for browsers without -elem/-attr (CSP 2)
+        "style-src-elem": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'", _GOOGLE_AUTHORIZE_ORIGIN],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 GOOGLE_CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 GOOGLE_REQUIRED_SCOPES = ["openid", "email", "profile", GOOGLE_CALENDAR_SCOPE]
 GOOGLE_HTTP_TIMEOUT = float(env("GOOGLE_HTTP_TIMEOUT", "20"))
@@ -244,6 +282,9 @@ GOOGLE_STALE_MINUTES = int(env("GOOGLE_STALE_MINUTES", "15"))
 GOOGLE_BACKOFF_BASE_SECONDS = float(env("GOOGLE_BACKOFF_BASE_SECONDS", "10"))
 GOOGLE_BACKOFF_MAX_SECONDS = float(env("GOOGLE_BACKOFF_MAX_SECONDS", "900"))
 GOOGLE_CHANNEL_TTL_SECONDS = int(env("GOOGLE_CHANNEL_TTL_SECONDS", str(7 * 24 * 3600)))
+# Push notifications handled per channel id and window (django-ratelimit syntax); more are
+# acknowledged without any work. See docs/SECURITY.md, "Rate limits".
+GOOGLE_WEBHOOK_RATE = env("GOOGLE_WEBHOOK_RATE", "60/m")
 
 SOCIALACCOUNT_PROVIDERS = {
     "google": {

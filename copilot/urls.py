@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
 from integrations.google import oauth, webhooks
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="calendars:week", permanent=False)),
+    path("", require_safe(RedirectView.as_view(pattern_name="calendars:week", permanent=False))),
     path("admin/", admin.site.urls),
     # Our Google adapter keeps the granted scopes; it must be routed ahead of allauth's own.
     path("accounts/google/login/", oauth.login_view, name="google_login"),

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from copilot.accounts.access import current_membership
 
@@ -57,11 +57,13 @@ def _context(request: HttpRequest, **extra) -> dict:
     }
 
 
+@require_safe
 def settings_integrations(request: HttpRequest) -> HttpResponse:
     """Settings → Integrations: the Google Calendar card with the person's connection state."""
     return render(request, "integrations/settings_integrations.html", _context(request, section="settings"))
 
 
+@require_safe
 def connections(request: HttpRequest) -> HttpResponse:
     """Calendars → Calendar Settings → Connections (the status region polls itself with htmx)."""
     context = _context(request, tab="connections", section="calendars")
@@ -70,6 +72,7 @@ def connections(request: HttpRequest) -> HttpResponse:
     return render(request, "integrations/connections.html", context)
 
 
+@require_safe
 def add_connection(request: HttpRequest) -> HttpResponse:
     """+ Add New: the calendar providers one can connect (Google Calendar)."""
     return render(
@@ -77,8 +80,13 @@ def add_connection(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def choose_calendars(request: HttpRequest, pk: int) -> HttpResponse:
-    """Pick the linked calendar and the conflict calendars from the account's live calendar list."""
+    """Pick the linked calendar and the conflict calendars from the account's stored calendar list.
+
+    A plain GET reads what is stored and never calls Google; "Refresh list" (a POST with
+    ``refresh``) reads the live list from Google, stores it and comes back here.
+    """
     actor = current_membership(request)
     connection = connection_for_user(user=request.user, pk=pk)
     if connection.state in {
@@ -88,13 +96,9 @@ def choose_calendars(request: HttpRequest, pk: int) -> HttpResponse:
     }:
         # Nothing to choose until Google accepts the connection: the tab shows why, with Reconnect.
         return redirect("integrations:connections")
-    error = ""
-    try:
-        calendars = services.connection_refresh_calendars(connection=connection)
-    except client.GoogleError:
-        connection.refresh_from_db()
-        calendars = list(connection.calendars.all())
-        error = connection.last_error or "Google did not answer; showing the calendars we knew."
+    if request.method == "POST" and "refresh" in request.POST:
+        return _refresh_calendar_list(request, connection)
+    calendars = list(connection.calendars.all())
     form = CalendarChoiceForm(request.POST or None, calendars=calendars)
     if request.method == "POST" and form.is_valid():
         try:
@@ -117,13 +121,26 @@ def choose_calendars(request: HttpRequest, pk: int) -> HttpResponse:
         "connection": connection,
         "form": form,
         "calendars": calendars,
-        "error": error,
         "missing": services.missing_scope_words(connection),
         "reconnect_url": oauth.connect_url(login_hint=connection.google_email),
         "tab": "connections",
         "section": "calendars",
     }
     return render(request, "integrations/choose_calendars.html", context)
+
+
+def _refresh_calendar_list(request: HttpRequest, connection: GoogleConnection) -> HttpResponse:
+    """Read the live calendar list from Google into the store, then show the picker again."""
+    try:
+        services.connection_refresh_calendars(connection=connection)
+    except client.GoogleError:
+        connection.refresh_from_db()
+        messages.error(
+            request, connection.last_error or "Google did not answer; showing the calendars we knew."
+        )
+    else:
+        messages.info(request, f"Calendar list of {connection.google_email} loaded from Google.")
+    return redirect("integrations:choose_calendars", pk=connection.pk)
 
 
 @require_POST

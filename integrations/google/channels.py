@@ -31,7 +31,8 @@ RENEW_BEFORE = timedelta(days=1)
 
 
 def _message_number(value: object) -> int | None:
-    if isinstance(value, str) and value.isdigit() and len(value) < 18:
+    """The notification's message number when it fits a BigIntegerField (for diagnostics only)."""
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
         return int(value)
     return None
 
@@ -177,7 +178,8 @@ def receive_notification(
 ) -> str:
     """Handle one push notification's headers. Returns what was done (for logs and tests).
 
-    Anything that is not a valid ``exists`` message on a live channel of ours changes nothing.
+    Anything that is not a valid ``exists`` message on a live channel of ours changes nothing; a
+    valid one only ever requests the debounced incremental pull, whatever its message number.
     """
     channel = (
         WatchChannel.objects.select_related("calendar").filter(channel_id=channel_id).first()
@@ -196,14 +198,13 @@ def receive_notification(
     if channel.resource_id and resource_id and resource_id != channel.resource_id:
         logger.warning("Google notification for channel %s names another resource", channel.pk)
         return "bad_resource"
+    # Message numbers are kept for diagnostics only. They never decide whether a notification is
+    # heard: anyone holding the token could otherwise send a huge number once and make every real
+    # later notification look like a replay. The pull is idempotent and debounced, so a replayed
+    # message costs at most one incremental pull (and the webhook is rate-limited per channel).
     number = _message_number(message_number)
-    if number is not None:
-        fresh = WatchChannel.objects.filter(pk=channel.pk, last_message_number__lt=number).update(
-            last_message_number=number
-        )
-        if not fresh:
-            logger.info("Replayed Google notification %s for channel %s", number, channel.pk)
-            return "replay"
+    if number is not None and number != channel.last_message_number:
+        WatchChannel.objects.filter(pk=channel.pk).update(last_message_number=number)
     if resource_state == "sync":
         return "sync"
     if resource_state not in ("exists", "not_exists"):

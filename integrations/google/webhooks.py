@@ -3,24 +3,47 @@
 Google posts an empty body with ``X-Goog-*`` headers. Every answer is 200 at once, whatever the
 message: a forged or stale message learns nothing and changes nothing, and Google stops retrying.
 The work (a debounced incremental pull) happens in a task; see ``channels.receive_notification``.
+
+Each channel id gets ``GOOGLE_WEBHOOK_RATE`` notifications per window (counted in the shared
+cache, before any database work). Past that the answer is still 200 but nothing is looked up or
+pulled: a notification carries no data, the next pull (debounced, or the regular poll) fetches
+every change since the stored sync token, and a 429 or 5xx would only make Google retry with
+backoff, adding load exactly while we are flooded. See docs/SECURITY.md, "Rate limits".
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
 
 from . import channels
 
 logger = logging.getLogger(__name__)
 
+RATE_GROUP = "google-webhook"
+
+
+def _over_channel_budget(request: HttpRequest) -> bool:
+    """Count this notification against its channel id's budget; True once the budget is spent."""
+    return is_ratelimited(
+        request,
+        group=RATE_GROUP,
+        key="header:x-goog-channel-id",
+        rate=settings.GOOGLE_WEBHOOK_RATE,
+        increment=True,
+    )
+
 
 @csrf_exempt
 @require_POST
 def notification_view(request: HttpRequest) -> HttpResponse:
+    if _over_channel_budget(request):
+        return HttpResponse(status=200)
     outcome = channels.receive_notification(
         channel_id=request.headers.get("X-Goog-Channel-ID", ""),
         token=request.headers.get("X-Goog-Channel-Token", ""),

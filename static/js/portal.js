@@ -30,6 +30,12 @@
     }
   });
 
+  // Forms with data-confirm ask first (inline onsubmit handlers are refused by the CSP).
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
   // The practice switcher submits as soon as a practice is chosen.
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]")) event.target.form.requestSubmit();

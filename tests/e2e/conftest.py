@@ -111,7 +111,10 @@ def tab(chromium, request):
     context = chromium.new_context(viewport=VIEWPORT, locale="en-US")
     context.set_default_timeout(10_000)
     tab = context.new_page()
+    refused: list[str] = []  # what the Content-Security-Policy blocked: the portal must need nothing of it
+    tab.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     yield tab
+    assert not refused, f"the page broke its Content-Security-Policy: {refused}"
     ARTIFACTS.mkdir(exist_ok=True)
     journey = request.node.originalname.removeprefix("test_")
     try:

@@ -237,11 +237,18 @@ def test_unlink_stops_sync_and_leaves_the_events_in_google(
     assert "Check-up" in google_events(google, email, email, at(practice_a, tomorrow, 10))
 
     open_connections(tab)
-    tab.once("dialog", lambda dialog: dialog.accept())  # "Stop syncing with …?"
+    asked: list[str] = []
+
+    def accept(dialog) -> None:  # "Stop syncing with …?" (portal.js, data-confirm: CSP allows no inline JS)
+        asked.append(dialog.message)
+        dialog.accept()
+
+    tab.once("dialog", accept)
     connection_section(tab, email).get_by_role("button", name="Unlink").click()
 
     expect(tab.locator("#messages")).to_contain_text(f"Sync with {email} has stopped")
     expect(tab.locator("#connections")).to_contain_text("No calendar is connected yet")
+    assert asked == [f"Stop syncing with {email}? Appointments stay here and Google keeps its events."]
     event = google_events(google, email, email, at(practice_a, tomorrow, 10)).get("Check-up")
     assert event is not None and event["status"] == "confirmed"
 

@@ -36,6 +36,12 @@ def bob_client(client, bob, google):
     return login(client, bob)
 
 
+def load_calendars(client, connection) -> None:
+    """The picker's "Load calendars from Google" (a plain GET of the picker never calls Google)."""
+    url = reverse("integrations:choose_calendars", args=[connection.pk])
+    assert client.post(url, {"refresh": "1"}, HTTP_HOST=HOST)["Location"] == url
+
+
 def test_full_consent_connects_and_lists_calendars_with_access_roles(bob_client, bob, google):
     email = bob.user.email
     google.user("owner@elsewhere.test")
@@ -50,6 +56,11 @@ def test_full_consent_connects_and_lists_calendars_with_access_roles(bob_client,
     assert connection.google_email == email
     assert connection.state == State.SETUP
     assert CALENDAR in connection.scopes
+    google.reset_stats()
+    first = bob_client.get(response["Location"], HTTP_HOST=HOST).content.decode()
+    assert "Load calendars from Google" in first and google.api_requests() == 0
+    assert not GoogleCalendar.objects.filter(connection=connection).exists(), "a GET writes nothing"
+    load_calendars(bob_client, connection)
     page = bob_client.get(response["Location"], HTTP_HOST=HOST)
     html = page.content.decode()
     roles = {c.calendar_id: c.access_role for c in GoogleCalendar.objects.filter(connection=connection)}
@@ -65,6 +76,7 @@ def test_choosing_linked_and_conflict_calendars_activates_sync(bob_client, bob, 
     connect_through_consent(bob_client, email=email)
     connection = GoogleConnection.objects.get(user=bob.user)
     url = reverse("integrations:choose_calendars", args=[connection.pk])
+    load_calendars(bob_client, connection)
     response = bob_client.post(url, {"linked": email, "conflicts": [personal]}, HTTP_HOST=HOST, follow=True)
     assert "Synchronization is active" in response.content.decode()
     connection.refresh_from_db()
@@ -84,6 +96,7 @@ def test_a_read_only_calendar_cannot_be_the_linked_calendar(bob_client, bob, goo
     connect_through_consent(bob_client, email=bob.user.email)
     connection = GoogleConnection.objects.get(user=bob.user)
     url = reverse("integrations:choose_calendars", args=[connection.pk])
+    load_calendars(bob_client, connection)
     response = bob_client.post(url, {"linked": shared}, HTTP_HOST=HOST)
     assert response.status_code == 200
     assert "appointments cannot be written there" in response.content.decode()

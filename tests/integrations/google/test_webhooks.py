@@ -6,8 +6,10 @@ from datetime import datetime, time, timedelta
 
 import pytest
 import requests
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from freezegun import freeze_time
 
 from calendars.models import Appointment
 from integrations import services
@@ -155,14 +157,38 @@ def test_stopped_and_expired_channels_are_ignored(google, channel, notify, how):
 
 
 @pytest.mark.django_db
-def test_replayed_message_numbers_are_ignored(google, channel, notify):
+def test_a_replayed_message_number_only_runs_the_debounced_pull(google, channel, notify):
+    """Replays used to be dropped by message number; now they are heard, and debounced like any burst."""
     notify(headers(channel, number=5))
     google.reset_stats()
 
     notify(headers(channel, number=5), headers(channel, number=4))
 
-    assert google.api_requests() == 0
-    assert WatchChannel.objects.get(pk=channel.pk).last_message_number == 5
+    assert list_requests(google) == 1
+
+
+@pytest.mark.django_db
+def test_a_huge_message_number_does_not_switch_the_channel_off(google, bob, channel, notify):
+    """Issue 10, point 10: one forged notification with the right token and a huge number used to
+    make every real later notification count as a replay until the channel was renewed."""
+    notify(headers(channel, number=99999999999999999))
+    add_event(google, bob.user.email, *slot(bob, 2, 10))
+    google.reset_stats()
+
+    assert notify(headers(channel, number=3)) == [200]
+
+    assert list_requests(google) == 1, "the real notification was heard and pulled"
+    assert BusyBlock.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", ["99999999999999999999999", "-1", "1e9", "", "١٢"])
+def test_hostile_message_numbers_are_harmless(google, channel, notify, number):
+    google.reset_stats()
+
+    assert notify(headers(channel, number=None, **{"X-Goog-Message-Number": number})) == [200]
+
+    assert list_requests(google) == 1
 
 
 @pytest.mark.django_db
@@ -180,6 +206,63 @@ def test_a_stale_queued_flag_does_not_block_pulls_forever(google, channel, notif
 @pytest.mark.django_db
 def test_only_post_is_accepted(client):
     assert client.get(URL).status_code == 405
+
+
+# --- Rate limit per channel (issue 10, point 10) ---------------------------------------------
+
+FLOOD = 2000
+
+
+@pytest.mark.django_db
+def test_a_flood_on_one_channel_costs_bounded_queries_and_later_notifications_still_work(
+    google, bob, channel, settings, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    settings.GOOGLE_WEBHOOK_RATE = "60/m"
+    forged = headers(channel, **{"X-Goog-Channel-Token": "forged"})
+    client = Client()
+    google.reset_stats()
+    with freeze_time(timezone.now()) as clock:
+        # Within the budget each forged message costs one channel lookup; past it, nothing at all.
+        with django_assert_max_num_queries(60 + 5), django_capture_on_commit_callbacks(execute=True):
+            statuses = [client.post(URL, headers=forged).status_code for _ in range(FLOOD)]
+        assert statuses == [200] * FLOOD
+        assert google.api_requests() == 0
+        assert GoogleCalendar.objects.get(pk=channel.calendar_id).pull_queued_at is None
+
+        clock.tick(timedelta(minutes=2))  # the next window
+        add_event(google, bob.user.email, *slot(bob, 2, 10))
+        google.reset_stats()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(URL, headers=headers(channel, number=3)).status_code == 200
+    assert list_requests(google) == 1, "a real notification after the window starts a pull"
+
+
+@pytest.mark.django_db
+def test_a_flood_with_the_right_token_runs_a_bounded_number_of_pulls(
+    google, channel, settings, django_capture_on_commit_callbacks
+):
+    settings.GOOGLE_WEBHOOK_RATE = "10/m"
+    client = Client()
+    google.reset_stats()
+    with freeze_time(timezone.now()), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        statuses = [client.post(URL, headers=headers(channel, number=n)).status_code for n in range(500)]
+    assert statuses == [200] * 500
+    assert len(callbacks) <= 1, "the debounce holds the burst to one queued pull"
+    assert list_requests(google) <= 1
+
+
+@pytest.mark.django_db
+def test_the_budget_is_per_channel(google, bob, channel, settings, django_capture_on_commit_callbacks):
+    settings.GOOGLE_WEBHOOK_RATE = "5/m"
+    client = Client()
+    other = headers(channel, **{"X-Goog-Channel-ID": "someone-elses-channel"})
+    with freeze_time(timezone.now()):
+        for _ in range(50):
+            client.post(URL, headers=other)
+        google.reset_stats()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(URL, headers=headers(channel)).status_code == 200
+    assert list_requests(google) == 1
 
 
 @pytest.fixture

@@ -1,0 +1,73 @@
+"""Two practices with data: alice's Practice A (bob works there, appointments with patient names,
+a Google connection) and charlie's Practice B, who must reach nothing of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+
+from calendars.models import WorkingHours
+from copilot.accounts.models import Membership, Practice, User
+from tests.conftest import PASSWORD
+from tests.integrations.google.conftest import connect, google  # noqa: F401  (fixtures)
+
+# Practice B's rows get ids no row of Practice A can have, in every table: a request that names one
+# of A's ids can then only ever mean A's object, never one of charlie's own by coincidence.
+B_IDS_FROM = 10**6
+
+A_TITLES = ("Filling: Lucia Romero", "Crown: Tomás Ibarra", "Check-up: Greta Holm")
+
+
+@dataclass
+class Scene:
+    alice: Membership
+    bob: Membership
+    charlie: Membership
+    titles: tuple[str, ...]
+
+
+@pytest.fixture
+def practice_b(db) -> Practice:
+    return Practice.objects.create(
+        pk=B_IDS_FROM, name="Practice B", slug="practice-b", time_zone="Europe/Berlin"
+    )
+
+
+@pytest.fixture
+def charlie(practice_b, alice, bob) -> Membership:
+    """Practice B's admin, created after Practice A's people, every row of his with a far id."""
+    user = User.objects.create_user(
+        pk=B_IDS_FROM, email="charlie@b.test", password=PASSWORD, first_name="Charlie"
+    )
+    member = Membership.objects.create(
+        pk=B_IDS_FROM, user=user, practice=practice_b, role=Membership.Role.ADMIN
+    )
+    WorkingHours.objects.bulk_create(
+        WorkingHours(pk=B_IDS_FROM + day, member=member, weekday=day, start_time=time(8), end_time=time(18))
+        for day in range(7)
+    )
+    return member
+
+
+@pytest.fixture
+def scene(alice, bob, charlie, book, connect) -> Scene:  # noqa: F811
+    zone = alice.practice.zone
+    day = timezone.now().astimezone(zone).date() + timedelta(days=2)
+    for hour, (title, member) in enumerate(zip(A_TITLES, (alice, bob, bob), strict=True), start=9):
+        start = datetime.combine(day, time(hour), tzinfo=zone)
+        book(member, start, start + timedelta(minutes=30), title=title)
+    connect(alice)
+    return Scene(alice=alice, bob=bob, charlie=charlie, titles=A_TITLES)
+
+
+def practice_a_ids() -> list[int]:
+    """Every primary key in the database that is not one of Practice B's (all of A's rows)."""
+    ids = set()
+    for model in apps.get_models():
+        if model._meta.pk.get_internal_type() in {"AutoField", "BigAutoField"}:
+            ids.update(model.objects.filter(pk__lt=B_IDS_FROM).values_list("pk", flat=True))
+    return sorted(ids)
