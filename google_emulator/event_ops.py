@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 from typing import Any
 
-from . import errors, events, recurrence, timeutil
+from . import errors, event_types, events, recurrence, timeutil
 from .store import Store, random_id
 
 HORIZON_PAST = dt.timedelta(days=365)
@@ -178,6 +178,7 @@ def move(
         raise errors.bad_request(
             "Cannot change the organizer of an instance.", "cannotChangeOrganizerOfInstance"
         )
+    event_types.check_move(current)
     if current["id"] in store.events(destination["id"]):
         raise errors.duplicate()
     moved = copy.deepcopy(current)
