@@ -87,7 +87,7 @@ def postgres_reachable(url: str) -> str:
 
 EMULATOR = (
     "import sys\n"
-    "from integrations.google.emulator import start_emulator\n"
+    "from google_emulator import start_emulator\n"
     "server = start_emulator(port=0)\n"
     "print(server.url, flush=True)\n"
     "sys.stdin.read()  # until the benchmark exits\n"

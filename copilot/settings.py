@@ -66,6 +66,11 @@ INSTALLED_APPS = [
     "calendars",
     "integrations",
 ]
+# The Google emulator (`google_emulator/`, a development tool) brings the `google_emulator`
+# command. Production (DEBUG off, no GOOGLE_EMULATOR_URL) leaves it out; the product never
+# imports it.
+if DEBUG or env("GOOGLE_EMULATOR_URL"):
+    INSTALLED_APPS.append("google_emulator")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -221,6 +226,9 @@ CACHES = {
 # GOOGLE_EMULATOR_URL points every Google address at the project's emulator; nothing else in
 # the app knows it is not talking to Google.
 GOOGLE_EMULATOR_URL = env("GOOGLE_EMULATOR_URL").rstrip("/")
+# The emulator's default OAuth client. The emulator owns these values (google_emulator/oauth.py);
+# settings repeat them rather than import the emulator, and
+# tests/google_emulator/test_boundaries.py fails if the two ever differ.
 _EMULATOR_CLIENT_ID = "copilot-local.apps.googleusercontent.com"
 _EMULATOR_CLIENT_SECRET = "copilot-local-secret"
 GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID", _EMULATOR_CLIENT_ID if GOOGLE_EMULATOR_URL else "")

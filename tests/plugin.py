@@ -23,7 +23,7 @@ _EMULATOR = None
 def _start_emulator() -> None:
     global _EMULATOR
     try:
-        from integrations.google.emulator import start_emulator
+        from google_emulator import start_emulator
     except ImportError:  # the emulator package is not there yet: plain unit tests still run
         return
     _EMULATOR = start_emulator(port=0)

@@ -128,10 +128,14 @@ def _declined_by_owner(event: dict) -> bool:
 
 
 def blocks_time(event: dict) -> bool:
-    """Whether a live event makes its owner busy (free, declined and working-location events do not)."""
+    """Whether a live event makes its owner busy.
+
+    Free, self-declined, working-location and birthday events do not (birthdays synced from
+    Google Contacts are not always transparent).
+    """
     if event.get("transparency") == "transparent":
         return False
-    if event.get("eventType") == "workingLocation":
+    if event.get("eventType") in ("workingLocation", "birthday"):
         return False
     return not _declined_by_owner(event)
 

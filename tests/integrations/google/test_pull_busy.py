@@ -116,6 +116,36 @@ def test_free_declined_cancelled_and_working_location_events_block_nothing(
     book(bob, start, end)
 
 
+def test_a_birthday_leaves_the_day_free(google, bob, bob_email, connected, book):
+    start, end = slot(bob, 2, 9)
+    day = start.date()
+    google.service(bob_email).events().insert(
+        calendarId=bob_email,
+        body={
+            "summary": "Pat's birthday",
+            "eventType": "birthday",
+            "start": {"date": day.isoformat()},
+            "end": {"date": (day + timedelta(days=1)).isoformat()},
+            "visibility": "private",
+            "transparency": "transparent",
+            "recurrence": ["RRULE:FREQ=YEARLY"],
+        },
+    ).execute()
+
+    pull.pull_connection(connected.pk)
+
+    assert not BusyBlock.objects.exists()
+    book(bob, start, end)
+
+
+def test_a_birthday_never_blocks_time_even_when_google_marks_it_opaque():
+    # Birthdays synced from Google Contacts can come back opaque; they are still not busy time.
+    event = {"eventType": "birthday", "transparency": "opaque", "start": {"date": "2030-05-14"}}
+
+    assert pull.blocks_time(event) is False
+    assert pull.blocks_time(event | {"eventType": "default"}) is True
+
+
 def test_out_of_office_and_focus_time_count_as_busy(google, bob, bob_email, connected, book):
     first, _ = slot(bob, 2, 9)
     add_event(google, bob_email, bob_email, first, first + timedelta(hours=1), eventType="outOfOffice")

@@ -1,4 +1,7 @@
-"""`python manage.py google_emulator`: run the local Google emulator in the foreground."""
+"""`python manage.py google_emulator`: run the local Google emulator in the foreground.
+
+The only Django-aware module of the emulator: it exists so `manage.py` can start it in development.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from integrations.google.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, start_emulator
+from google_emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, start_emulator
 
 
 class Command(BaseCommand):

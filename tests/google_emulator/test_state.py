@@ -9,7 +9,7 @@ import requests
 from google.auth.transport.requests import Request as GoogleRequest
 from google.oauth2 import id_token
 
-from integrations.google.emulator import DEFAULT_CLIENT_ID, start_emulator
+from google_emulator import DEFAULT_CLIENT_ID, start_emulator
 
 from .conftest import Google
 

@@ -2,12 +2,15 @@
 
 Usage::
 
-    from integrations.google.emulator import start_emulator
+    from google_emulator import start_emulator
 
     with start_emulator(port=0) as google:
         print(google.url)  # point the app's GOOGLE_EMULATOR_URL here
 
-The package imports nothing of the product; see README.md beside this file.
+A development tool, not part of the product: it imports nothing of the product, and the
+product never imports it. It is also a Django app only to bring the `google_emulator`
+management command; settings install it when DEBUG or GOOGLE_EMULATOR_URL is set. See
+README.md beside this file.
 """
 
 from .oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET

@@ -12,6 +12,7 @@ from typing import Any
 from . import oauth
 from .app import Emulator
 from .demo import seed as seed_demo
+from .quotas import QuotaPlan
 from .store import Store
 from .wire import Request
 
@@ -121,13 +122,16 @@ def start_emulator(
     *,
     push_retry_delay: float = 1.0,
     push_attempts: int = 5,
+    quotas: bool | dict[str, Any] = False,
 ) -> EmulatorServer:
     """Start a Google emulator in a daemon thread and return it, already serving.
 
     `port=0` picks a free port (see `.url`). `state_file` loads state when it
     exists and saves changes back. `clients` registers extra OAuth clients
     (`client_id`, `client_secret`, optional `redirect_uris`, `name`); the
-    default client is always there. `demo=True` seeds the demo accounts.
+    default client is always there. `demo=True` seeds the demo accounts. `quotas=True`
+    enforces Google's per-minute quotas (600 per user, 10,000 per project); a dict such as
+    `{"user_per_minute": 5}` changes them (see `quotas.QuotaPlan`); off by default.
     """
     store = Store(state_file)
     app = Emulator(
@@ -135,6 +139,7 @@ def start_emulator(
         token_lifetime=access_token_lifetime,
         push_retry_delay=push_retry_delay,
         push_attempts=push_attempts,
+        quotas=_quota_plan(quotas),
     )
     oauth.register_client(app, oauth.default_client())
     for client in clients or []:
@@ -147,3 +152,9 @@ def start_emulator(
     server = EmulatorServer(app, httpd, host)
     app.base_url = server.url
     return server.start()
+
+
+def _quota_plan(quotas: bool | dict[str, Any]) -> QuotaPlan:
+    if isinstance(quotas, dict):
+        return QuotaPlan.from_json({"enabled": True, **quotas})
+    return QuotaPlan(enabled=bool(quotas))

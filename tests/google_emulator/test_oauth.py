@@ -16,7 +16,7 @@ from google.auth.transport.requests import Request as GoogleRequest
 from google.oauth2 import id_token
 from googleapiclient.errors import HttpError
 
-from integrations.google.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from google_emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 from .conftest import CALENDAR, EVENTS, READONLY, SIGN_IN, Google, reason_of, wait_until
 

@@ -6,6 +6,7 @@ import datetime as dt
 import urllib.parse
 import zoneinfo
 
+import pytest
 import requests
 
 from .conftest import Google, Receiver
@@ -109,3 +110,69 @@ def test_invalid_form_shows_the_error_and_changes_nothing(google: Google, ana: s
     answer = requests.post(calendar_url(google, ana) + "/events", data=form, timeout=10)
     assert answer.status_code == 400 and "The specified time range is empty." in answer.text
     assert google.service(ana).events().list(calendarId="primary").execute()["items"] == []
+
+
+def event_on(google: Google, email: str, day: dt.date, summary: str) -> dict:
+    start = dt.datetime.combine(day, dt.time(9), tzinfo=NY)
+    body = {
+        "summary": summary,
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + dt.timedelta(hours=1)).isoformat()},
+    }
+    return google.service(email).events().insert(calendarId="primary", body=body).execute()
+
+
+def test_calendar_pages_go_to_any_week_and_back(google: Google) -> None:
+    email = google.user("ny@example.test", "Nia York", time_zone="America/New_York")["email"]
+    today = dt.datetime.now(NY).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    long_ago, far_ahead = monday - dt.timedelta(weeks=52), monday + dt.timedelta(weeks=104)
+    event_on(google, email, monday, "Monday huddle")
+    event_on(google, email, long_ago + dt.timedelta(days=2), "Checkup last year")
+    event_on(google, email, far_ahead + dt.timedelta(days=4), "Checkup in two years")
+    url = calendar_url(google, email)
+
+    default = requests.get(url, timeout=10).text
+    assert "Monday huddle" in default  # the whole current week, even on a weekend
+    assert "last year" not in default and "two years" not in default
+    assert f'href="{urllib.parse.urlsplit(url).path}?week={monday + dt.timedelta(weeks=1)}"' in default
+
+    then = requests.get(url, params={"week": str(long_ago + dt.timedelta(days=5))}, timeout=10)
+    assert then.status_code == 200 and "Checkup last year" in then.text and "Monday huddle" not in then.text
+    assert f"week of {long_ago:%a %d %b %Y}" in then.text
+    assert (
+        f"?week={long_ago - dt.timedelta(weeks=1)}" in then.text
+        and f"?week={long_ago + dt.timedelta(weeks=1)}" in then.text
+    )
+
+    ahead = requests.get(url, params={"week": str(far_ahead)}, timeout=10).text
+    assert "Checkup in two years" in ahead and "last year" not in ahead
+
+
+def test_a_repeating_event_shows_in_any_week(google: Google, ana: str) -> None:
+    body = {
+        "summary": "Team huddle",
+        "start": {"dateTime": "2026-01-05T09:00:00", "timeZone": "UTC"},
+        "end": {"dateTime": "2026-01-05T09:30:00", "timeZone": "UTC"},
+        "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=MO"],
+    }
+    google.service(ana).events().insert(calendarId="primary", body=body).execute()
+
+    page = requests.get(calendar_url(google, ana), params={"week": "2027-03-10"}, timeout=10).text
+
+    assert page.count("Team huddle") == 1 and "Mon 2027-03-08 09:00" in page
+
+
+@pytest.mark.parametrize("week", ["tomorrow", "2030-02-30", "0001-01-01", "99999-01-01", "1899-12-31"])
+def test_a_bad_week_is_a_clear_error_not_a_crash(google: Google, ana: str, week: str) -> None:
+    answer = requests.get(calendar_url(google, ana), params={"week": week}, timeout=10)
+
+    assert answer.status_code == 400 and "id=week-error" in answer.text
+
+
+def test_the_first_and_last_weeks_offer_no_step_beyond(google: Google, ana: str) -> None:
+    first = requests.get(calendar_url(google, ana), params={"week": "1900-01-03"}, timeout=10).text
+    last = requests.get(calendar_url(google, ana), params={"week": "2999-12-30"}, timeout=10).text
+
+    assert "id=previous-week" not in first and "id=next-week" in first
+    assert "id=next-week" not in last and "id=previous-week" in last

@@ -145,7 +145,7 @@ def calendar_get(app: Emulator, req: Request, calendarId: str) -> Response:
 def events_list(app: Emulator, req: Request, calendarId: str) -> Response:
     caller = _caller(app, req, sc.READ_EVENTS)
     calendar, role = _calendar(app, caller, calendarId, "reader")
-    return json_response(listing.list_page(app.store, calendar, role, req, app.base_url))
+    return json_response(listing.list_page(app.store, calendar, role, req, app.base_url, app.listings))
 
 
 def events_instances(app: Emulator, req: Request, calendarId: str, eventId: str) -> Response:
@@ -156,7 +156,9 @@ def events_instances(app: Emulator, req: Request, calendarId: str, eventId: str)
         raise errors.bad_request("The requested event is not a recurring event.", "notRecurringEvent")
     if events.is_cancelled(master):
         raise errors.deleted()
-    return json_response(listing.instances_page(app.store, calendar, role, master, req, app.base_url))
+    return json_response(
+        listing.instances_page(app.store, calendar, role, master, req, app.base_url, app.listings)
+    )
 
 
 def events_get(app: Emulator, req: Request, calendarId: str, eventId: str) -> Response:

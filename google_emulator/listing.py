@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import errors, event_ops, events, timeutil
+from .listing_cache import ListingCache, SortedListing
 from .store import Store
 from .wire import Request
 
@@ -222,30 +223,48 @@ def _changes(store: Store, query: Query, changed: list[dict[str, Any]]) -> Itera
 
 # -- the page -------------------------------------------------------------------------
 def list_page(
-    store: Store, calendar: dict[str, Any], role: str, req: Request, base_url: str
+    store: Store, calendar: dict[str, Any], role: str, req: Request, base_url: str, cache: ListingCache
 ) -> dict[str, Any]:
     """One page of events.list as Google returns it (sync token only on the last page)."""
     query = Query(store, calendar, req)
-    chosen = [e for e in _candidates(store, query) if query.matches(e)]
-    return _page(query, chosen, calendar, role, base_url, sync=True, store=store)
+    listing = cache.get(
+        _cache_key(store, query, "list"),
+        lambda: [(query.sort_key(e), e) for e in _candidates(store, query) if query.matches(e)],
+    )
+    return _page(query, listing, calendar, role, base_url, sync=True, store=store)
 
 
 def instances_page(
-    store: Store, calendar: dict[str, Any], role: str, master: dict[str, Any], req: Request, base_url: str
+    store: Store,
+    calendar: dict[str, Any],
+    role: str,
+    master: dict[str, Any],
+    req: Request,
+    base_url: str,
+    cache: ListingCache,
 ) -> dict[str, Any]:
     """events.instances: the expansion of one recurring event."""
     query = Query(store, calendar, req)
-    chosen = [
-        i
-        for i in event_ops.expand(store, calendar, master, query.time_min, query.time_max)
-        if query.visible(i)
-    ]
-    return _page(query, chosen, calendar, role, base_url, sync=False, store=store)
+    listing = cache.get(
+        _cache_key(store, query, master["id"]),
+        lambda: [
+            (query.sort_key(i), i)
+            for i in event_ops.expand(store, calendar, master, query.time_min, query.time_max)
+            if query.visible(i)
+        ],
+    )
+    return _page(query, listing, calendar, role, base_url, sync=False, store=store)
+
+
+def _cache_key(store: Store, query: Query, what: str) -> tuple[Any, ...]:
+    """Same calendar, same query, no write since, same sync epoch: the same sorted result."""
+    calendar = query.calendar
+    return (calendar["id"], what, query.fingerprint, calendar["seq"], store.data["sync_epoch"])
 
 
 def _page(
     query: Query,
-    chosen: list[dict[str, Any]],
+    listing: SortedListing,
     calendar: dict[str, Any],
     role: str,
     base_url: str,
@@ -253,13 +272,10 @@ def _page(
     sync: bool,
     store: Store,
 ) -> dict[str, Any]:
-    keyed = sorted(((query.sort_key(e), e) for e in chosen), key=lambda pair: pair[0])
-    if query.after is not None:
-        keyed = [pair for pair in keyed if pair[0] > query.after]
-    page, rest = keyed[: query.page_size], keyed[query.page_size :]
+    page, more = listing.page_after(query.after, query.page_size)
     body = _envelope(calendar, role)
     body["items"] = [_item(e, calendar, base_url) for _, e in page]
-    if rest:
+    if more:
         body["nextPageToken"] = _encode({"k": page[-1][0], "s": query.snapshot, "f": query.fingerprint})
     elif sync:
         body["nextSyncToken"] = _encode(

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .app import Emulator
 
 UPCOMING_DAYS = 60
+MIN_YEAR, MAX_YEAR = 1900, 2999
 STYLE = """
 body{font-family:Arial,Helvetica,sans-serif;margin:0;background:#f8f9fa;color:#202124}
 header{background:#1a73e8;color:#fff;padding:12px 24px} header a{color:#fff;text-decoration:none}
@@ -88,10 +89,35 @@ def index(app: Emulator, req: Request) -> Response:
 
 
 # -- a calendar ---------------------------------------------------------------------------
-def _upcoming(app: Emulator, calendar: dict[str, Any]) -> list[dict[str, Any]]:
+class WeekError(ValueError):
+    """A `week` query value that names no usable date."""
+
+
+def _shown_range(calendar: dict[str, Any], week: str | None) -> tuple[dt.date, dt.date, str]:
+    """The local days a calendar page shows, [first, stop), and a caption.
+
+    No `week`: from this week's Monday to UPCOMING_DAYS after today (what has been and is
+    coming). `week=YYYY-MM-DD`: the Monday-to-Sunday week holding that date.
+    """
+    today = timeutil.now().astimezone(timeutil.zone(calendar["timeZone"])).date()
+    if not week:
+        first = today - dt.timedelta(days=today.weekday())
+        return first, today + dt.timedelta(days=UPCOMING_DAYS), f"this week and the next {UPCOMING_DAYS} days"
+    try:
+        day = dt.date.fromisoformat(week)
+    except ValueError as exc:
+        raise WeekError(f"“{week}” is not a date: use YYYY-MM-DD.") from exc
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise WeekError(f"Pick a week between {MIN_YEAR} and {MAX_YEAR}.")
+    first = day - dt.timedelta(days=day.weekday())
+    return first, first + dt.timedelta(days=7), f"week of {first:%a %d %b %Y}"
+
+
+def _events_between(
+    app: Emulator, calendar: dict[str, Any], first: dt.date, stop: dt.date
+) -> list[dict[str, Any]]:
     zone = timeutil.zone(calendar["timeZone"])
-    lo = timeutil.midnight(timeutil.now().astimezone(zone).date(), zone)
-    hi = lo + dt.timedelta(days=UPCOMING_DAYS)
+    lo, hi = timeutil.midnight(first, zone), timeutil.midnight(stop, zone)
     found = []
     for event in app.store.events(calendar["id"]).values():
         if event.get("recurringEventId") or events.is_cancelled(event):
@@ -129,18 +155,40 @@ def _badges(event: dict[str, Any]) -> str:
     return " ".join(badges)
 
 
+def _week_nav(calendar: dict[str, Any], first: dt.date) -> str:
+    url = _calendar_url(calendar["id"])
+    links = [f'<a id=this-week href="{url}">This week</a>']
+    previous, following = first - dt.timedelta(days=7), first + dt.timedelta(days=7)
+    if previous.year >= MIN_YEAR:
+        links.insert(0, f'<a id=previous-week href="{url}?week={previous}">← Previous week</a>')
+    if following.year <= MAX_YEAR:
+        links.append(f'<a id=next-week href="{url}?week={following}">Next week →</a>')
+    jump = (
+        f'<form method=get action="{url}" style="display:inline"> · <label>Week of '
+        f'<input type=date name=week id=week value="{first}"></label> <button type=submit>Go</button></form>'
+    )
+    return f"<nav class=weeks>{' · '.join(links)}{jump}</nav>"
+
+
 def calendar_page(app: Emulator, req: Request, calendarId: str) -> Response:
     calendar = _calendar(app, calendarId)
+    week = req.arg("week")
+    try:
+        first, stop, caption = _shown_range(calendar, week)
+    except WeekError as exc:
+        back = f'<p><a href="{_calendar_url(calendar["id"])}">← {escape(calendar["summary"])}</a></p>'
+        return _layout("Not a week", f"{back}<p class=error id=week-error>{escape(str(exc))}</p>", 400)
     rows = "".join(
         f'<tr class=event data-event-id="{escape(e["id"])}"><td>{escape(_when(e, calendar))}</td>'
         f'<td><a href="{_event_url(calendar["id"], e["id"])}">{_title(e)}</a> {_badges(e)}</td>'
         f"<td>{escape(e.get('location', ''))}</td></tr>"
-        for e in _upcoming(app, calendar)
+        for e in _events_between(app, calendar, first, stop)
     )
     table = f"<table id=events><tr><th>When</th><th>Title</th><th>Where</th></tr>{rows}</table>"
     body = (
         f"<h1>{escape(calendar['summary'])}</h1><p>Owner {escape(calendar['owner'])} · time zone "
-        f"{escape(calendar['timeZone'])} · next {UPCOMING_DAYS} days</p>{table}"
+        f"{escape(calendar['timeZone'])} · <span id=range>{escape(caption)}</span></p>"
+        f"{_week_nav(calendar, first)}{table}"
         f"<h2>New event</h2>{_event_form(calendar, None, _calendar_url(calendar['id']) + '/events')}"
     )
     return _layout(calendar["summary"], body)

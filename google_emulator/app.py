@@ -20,6 +20,8 @@ from . import batch, calendar_api, control, oauth, pages, tokens
 from .channels import ChannelHub
 from .errors import ApiError
 from .faults import Faults
+from .listing_cache import ListingCache
+from .quotas import QuotaPlan, Quotas
 from .stats import Stats
 from .store import Store
 from .wire import Request, Response, error_response, html_response
@@ -91,12 +93,16 @@ class Emulator:
         token_lifetime: int = 3600,
         push_retry_delay: float = 1.0,
         push_attempts: int = 5,
+        quotas: QuotaPlan | None = None,
     ) -> None:
         self.store = store
         self.token_lifetime = token_lifetime
         self.base_url = "http://127.0.0.1"
         self.faults = Faults()
         self.stats = Stats()
+        self.listings = ListingCache()
+        self.quotas = Quotas(quotas)
+        self._quota_plan = self.quotas.plan
         self.channels = ChannelHub(store, retry_delay=push_retry_delay, attempts=push_attempts)
         self.routes = _routes()
         self._defaults = self.settings()
@@ -123,11 +129,13 @@ class Emulator:
             self.channels.attempts = int(push_attempts)
 
     def reset(self) -> None:
-        """Forget all accounts and data, faults, stats and setting changes (keep clients and key)."""
+        """Forget accounts and data, faults, stats, quota counts and setting changes (keep clients, key)."""
         self.store.reset()
         self.channels.reset()
         self.faults.configure(None)
         self.stats.reset()
+        self.listings.clear()
+        self.quotas.configure(self._quota_plan)
         self.configure(**self._defaults)
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
@@ -170,10 +178,22 @@ class Emulator:
 
     # -- internals --------------------------------------------------------------------------------
     def _api(self, route: Route, params: dict[str, str], req: Request) -> Response:
+        refused = self._over_quota(req)
+        if refused is not None:
+            return error_response(refused)
         injected = self.faults.failure(req.path)
         if injected is not None:
             return error_response(injected)
         return self._call(route, params, req)
+
+    def _over_quota(self, req: Request) -> ApiError | None:
+        """Google's rate-limit error when quotas are on and the caller is over one; else None."""
+        if not self.quotas.plan.enabled:
+            return None
+        record = self.store.data["access_tokens"].get(tokens.bearer_token(req) or "")
+        if record is None:
+            return None  # the handler answers 401
+        return self.quotas.charge(user=record["email"], project=record["client_id"])
 
     def serve_batch(self, req: Request) -> Response:
         """A batch request: latency once for the whole, then each part on its own."""

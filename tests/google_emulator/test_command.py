@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_command_serves_prints_the_url_and_saves_state_on_sigterm(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import requests
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.providers.oauth2.client import OAuth2Client
 
-from integrations.google.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from google_emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 from .conftest import Google
 from .test_oauth import FormParser, pkce_pair

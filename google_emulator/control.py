@@ -13,6 +13,7 @@ from . import event_ops, events, oauth, timeutil, tokens
 from . import scopes as sc
 from .errors import bad_request, not_found
 from .faults import FaultPlan
+from .quotas import QuotaPlan
 from .store import ROLES
 from .wire import Request, Response, json_response
 
@@ -169,6 +170,23 @@ def config(app: Emulator, req: Request) -> Response:
     return json_response(app.settings())
 
 
+def get_quotas(app: Emulator, req: Request) -> Response:
+    return json_response(app.quotas.to_json())
+
+
+def set_quotas(app: Emulator, req: Request) -> Response:
+    """Switch quotas on or off and set the limits: `{"enabled", "user_per_minute", ...}`.
+
+    Counts start again; reset restores the plan the emulator was started with.
+    """
+    try:
+        plan = QuotaPlan.from_json(req.json(), base=app.quotas.plan)
+    except (TypeError, ValueError) as exc:
+        raise bad_request(f"invalid quotas: {exc}") from exc
+    app.quotas.configure(plan)
+    return json_response(app.quotas.to_json())
+
+
 # -- acting as a person, without a token -----------------------------------------------
 def _owned_calendar(app: Emulator, calendar_id: str) -> dict[str, Any]:
     calendar = app.store.calendar(calendar_id)
@@ -225,5 +243,7 @@ ROUTES = [
     ("GET", "/_emulator/clients", list_clients),
     ("GET", "/_emulator/channels", channels),
     ("GET", "/_emulator/config", lambda app, req: json_response(app.settings())),
+    ("GET", "/_emulator/quotas", get_quotas),
+    ("POST", "/_emulator/quotas", set_quotas),
     ("POST", "/_emulator/config", config),
 ]

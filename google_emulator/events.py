@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from . import errors, recurrence, timeutil
+from . import errors, event_types, recurrence, timeutil
 from .errors import ApiError, bad_request
 
 ID_PATTERN = re.compile(r"^[a-v0-9]{5,1024}$")
@@ -45,12 +45,13 @@ WRITABLE = (
     "outOfOfficeProperties",
     "focusTimeProperties",
     "workingLocationProperties",
+    "birthdayProperties",
 )
 ENUMS = {
     "status": ("confirmed", "tentative", "cancelled"),
     "transparency": ("opaque", "transparent"),
     "visibility": ("default", "public", "private", "confidential"),
-    "eventType": ("default", "outOfOffice", "focusTime", "workingLocation"),
+    "eventType": ("default", "birthday", "outOfOffice", "focusTime", "workingLocation"),
 }
 RESPONSES = ("needsAction", "declined", "tentative", "accepted")
 
@@ -212,6 +213,7 @@ def build(
         _check_extended(event["extendedProperties"])
     if recurring:
         _check_recurrence(event, calendar)
+    event_types.apply(event, calendar=calendar, previous=previous)
     event.setdefault("status", "confirmed")
     event.setdefault("eventType", "default")
     event.setdefault("reminders", {"useDefault": True})
