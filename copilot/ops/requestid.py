@@ -1,0 +1,106 @@
+"""A request id for every request, carried into the django-q2 tasks the request enqueues.
+
+The id (the caller's ``X-Request-ID`` when it looks sane, a fresh one otherwise) lives in a
+context variable for the request and is returned in the response's ``X-Request-ID``. Three
+django-q2 signals carry it across the queue, so the queue code itself needs no change:
+``pre_enqueue`` writes it into the task, ``pre_execute`` adopts it in the worker (with the
+task's ``connection_id`` / ``calendar_pk`` arguments, for the logs), ``post_execute_in_worker``
+puts the previous values back. A task enqueued by a schedule gets its task id instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+import threading
+import time
+import uuid
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+ids_var: ContextVar[dict[str, int] | None] = ContextVar("log_ids", default=None)
+request_var: ContextVar[object | None] = ContextVar("request", default=None)
+
+HEADER = "X-Request-ID"
+SANE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+TASK_KEY = "request_id"
+# Task arguments whose values go into log records (ids only: never anything a person typed).
+ID_ARGUMENTS = {"connection_id": "connection_id", "calendar_pk": "calendar_id", "practice_id": "practice_id"}
+
+logger = logging.getLogger("copilot.tasks")
+_outer = threading.local()
+
+
+def sane_or_new(value: str | None) -> str:
+    """The caller's id if it is 8–128 characters of ``A-Za-z0-9._:-``; otherwise a new one."""
+    if value and SANE.match(value):
+        return value
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = sane_or_new(request.headers.get(HEADER))
+        id_token = request_id_var.set(request.request_id)
+        request_token = request_var.set(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(id_token)
+            request_var.reset(request_token)
+        response[HEADER] = request.request_id
+        return response
+
+
+# --- Across the queue (django-q2 signals) -------------------------------------------------------
+
+
+def carry_into_task(sender, task: dict, **kwargs) -> None:
+    """pre_enqueue: the enqueuing request's id travels inside the task."""
+    request_id = request_id_var.get()
+    if request_id:
+        task[TASK_KEY] = request_id
+
+
+def _task_ids(func, task: dict) -> dict[str, int]:
+    try:
+        bound = inspect.signature(func).bind_partial(*task.get("args", ()), **task.get("kwargs", {}))
+    except (TypeError, ValueError):
+        return {}
+    return {
+        field: value
+        for name, field in ID_ARGUMENTS.items()
+        if isinstance(value := bound.arguments.get(name), int)
+    }
+
+
+def adopt_from_task(sender, func, task: dict, **kwargs) -> None:
+    """pre_execute: log this task's lines under the id of the request that enqueued it."""
+    stack = getattr(_outer, "stack", None)
+    if stack is None:
+        stack = _outer.stack = []
+    stack.append((request_id_var.get(), ids_var.get(), time.monotonic()))
+    request_id_var.set(task.get(TASK_KEY) or str(task.get("id", "")) or uuid.uuid4().hex)
+    ids_var.set(_task_ids(func, task) if func is not None else {})
+    logger.info(
+        "Task %s started", task.get("func") if isinstance(task.get("func"), str) else task.get("name")
+    )
+
+
+def leave_task(sender, func, task: dict, **kwargs) -> None:
+    """post_execute_in_worker: log the outcome, then restore what the worker had before."""
+    stack = getattr(_outer, "stack", None) or [(None, None, time.monotonic())]
+    request_id, ids, started = stack.pop()
+    outcome = "succeeded" if task.get("success", True) else "failed"
+    logger.info(
+        "Task %s %s in %.3f s",
+        task.get("func") if isinstance(task.get("func"), str) else task.get("name"),
+        outcome,
+        time.monotonic() - started,
+    )
+    request_id_var.set(request_id)
+    ids_var.set(ids)

@@ -1,0 +1,99 @@
+"""The whole installation's sync at a glance: what ``/metrics``, ``sync_status`` and alerts read.
+
+A handful of aggregate queries; nothing here reads appointments row by row (the pull lags are
+one row per selected calendar, that is per staff member).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, F, Min, Q
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from .models import EventLink, GoogleCalendar, GoogleConnection, WatchChannel
+
+State = GoogleConnection.State
+
+
+@dataclass(frozen=True)
+class Overview:
+    now: datetime
+    connections: dict[str, int]  # every state, 0 when none
+    waiting_changes: int
+    oldest_waiting_at: datetime | None
+    pull_lags: list[float]  # seconds since the last successful pull, per calendar of an active connection
+    never_pulled: int  # calendars of active connections never pulled yet
+    channels_expiring: int  # open push channels that expire within 24 h
+
+    @property
+    def oldest_waiting_seconds(self) -> float:
+        if self.oldest_waiting_at is None:
+            return 0.0
+        return max((self.now - self.oldest_waiting_at).total_seconds(), 0.0)
+
+
+def connections_by_state() -> dict[str, int]:
+    counts = dict(GoogleConnection.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    return {state: counts.get(state, 0) for state in State.values}
+
+
+def outbox_backlog() -> tuple[int, datetime | None]:
+    """(changes waiting to be pushed, when the oldest of them was made).
+
+    A change is made when its appointment was last saved, or (for a copy re-queued without an
+    appointment change, such as a resync) no earlier than the copy's last push.
+    """
+    waiting_since = Greatest(
+        F("appointment__updated"), Coalesce(F("last_pushed_at"), F("appointment__updated"))
+    )
+    answer = EventLink.objects.filter(needs_push=True).aggregate(n=Count("pk"), oldest=Min(waiting_since))
+    return answer["n"], answer["oldest"]
+
+
+def pull_lags(now: datetime) -> tuple[list[float], int]:
+    """Seconds since each selected calendar of an active connection was last read, and how many never were.
+
+    A free/busy-only calendar counts from its last free/busy refresh.
+    """
+    rows = (
+        GoogleCalendar.objects.filter(connection__state=State.ACTIVE)
+        .filter(Q(is_linked=True) | Q(is_conflict=True))
+        .values_list("last_synced_at", "busy_refreshed_at")
+    )
+    lasts = [max(filter(None, pair), default=None) for pair in rows]
+    lags = [max((now - last).total_seconds(), 0.0) for last in lasts if last is not None]
+    return lags, lasts.count(None)
+
+
+def channels_expiring(now: datetime, within: timedelta = timedelta(hours=24)) -> int:
+    return WatchChannel.objects.filter(
+        stopped_at__isnull=True, expiration__gt=now, expiration__lte=now + within
+    ).count()
+
+
+def sync_overview(now: datetime | None = None) -> Overview:
+    now = now or timezone.now()
+    waiting, oldest = outbox_backlog()
+    lags, never = pull_lags(now)
+    return Overview(
+        now=now,
+        connections=connections_by_state(),
+        waiting_changes=waiting,
+        oldest_waiting_at=oldest,
+        pull_lags=lags,
+        never_pulled=never,
+        channels_expiring=channels_expiring(now),
+    )
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The ``q``-th percentile (0–100, nearest rank) of ``values``; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(math.ceil(q / 100 * len(ordered)), 1)
+    return ordered[rank - 1]
