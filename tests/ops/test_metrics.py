@@ -103,8 +103,8 @@ def test_metrics_show_the_state_of_sync_after_a_scripted_scenario(
     assert value(after, "copilot_outbox_waiting_changes") == 3
     assert 600 <= value(after, "copilot_outbox_oldest_waiting_seconds") < 700
     # Only Bob's calendar counts (Dora's connection is not active): 20 minutes late.
-    assert value(after, "copilot_pull_lag_seconds_bucket", le="900") == 0
-    assert value(after, "copilot_pull_lag_seconds_bucket", le="1800") == 1
+    assert value(after, "copilot_pull_lag_seconds_bucket", le="900.0") == 0
+    assert value(after, "copilot_pull_lag_seconds_bucket", le="1800.0") == 1
     assert value(after, "copilot_pull_lag_seconds_bucket", le="+Inf") == 1
     assert value(after, "copilot_pull_lag_seconds_count") == 1
     assert 1200 <= value(after, "copilot_pull_lag_seconds_sum") < 1300
