@@ -97,3 +97,27 @@ def percentile(values: list[float], q: float) -> float | None:
     ordered = sorted(values)
     rank = max(math.ceil(q / 100 * len(ordered)), 1)
     return ordered[rank - 1]
+
+
+def status_summary(overview: Overview) -> dict:
+    """The overview as plain data (what ``sync_status`` prints, as text or JSON)."""
+    lags = overview.pull_lags
+    return {
+        "at": overview.now.isoformat(),
+        "connections": overview.connections,
+        "outbox": {
+            "waiting_changes": overview.waiting_changes,
+            "oldest_waiting_seconds": round(overview.oldest_waiting_seconds, 1),
+        },
+        "pull_lag_seconds": {
+            "calendars": len(lags),
+            "never_pulled": overview.never_pulled,
+            **{name: _rounded(percentile(lags, q)) for name, q in (("p50", 50), ("p90", 90), ("p99", 99))},
+            "max": _rounded(max(lags, default=None)),
+        },
+        "channels_expiring_24h": overview.channels_expiring,
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
