@@ -20,20 +20,25 @@ State = GoogleConnection.State
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """Changes waiting to be pushed, and when the oldest of them was made (None: nothing waits)."""
+
+    count: int
+    oldest_at: datetime | None
+
+    def oldest_seconds(self, now: datetime) -> float:
+        return 0.0 if self.oldest_at is None else max((now - self.oldest_at).total_seconds(), 0.0)
+
+
+@dataclass(frozen=True)
 class Overview:
     now: datetime
     connections: dict[str, int]  # every state, 0 when none
-    waiting_changes: int
-    oldest_waiting_at: datetime | None
+    due: Backlog  # changes the workers should push (their connection can sync)
+    held: Backlog  # changes held until a person reconnects or grants a permission
     pull_lags: list[float]  # seconds since the last successful pull, per calendar of an active connection
     never_pulled: int  # calendars of active connections never pulled yet
-    channels_expiring: int  # open push channels that expire within 24 h
-
-    @property
-    def oldest_waiting_seconds(self) -> float:
-        if self.oldest_waiting_at is None:
-            return 0.0
-        return max((self.now - self.oldest_waiting_at).total_seconds(), 0.0)
+    channels_expiring: int  # open push channels of active connections that expire within 24 h
 
 
 def connections_by_state() -> dict[str, int]:
@@ -41,17 +46,24 @@ def connections_by_state() -> dict[str, int]:
     return {state: counts.get(state, 0) for state in State.values}
 
 
-def outbox_backlog() -> tuple[int, datetime | None]:
-    """(changes waiting to be pushed, when the oldest of them was made).
+def outbox_backlog() -> tuple[Backlog, Backlog]:
+    """(changes due to be pushed, changes held for a person), in one query.
 
     A change is made when its appointment was last saved, or (for a copy re-queued without an
-    appointment change, such as a resync) no earlier than the copy's last push.
+    appointment change, such as a resync) no earlier than the copy's last push. Held changes
+    are the links the push marked "waiting for a connection".
     """
     waiting_since = Greatest(
         F("appointment__updated"), Coalesce(F("last_pushed_at"), F("appointment__updated"))
     )
-    answer = EventLink.objects.filter(needs_push=True).aggregate(n=Count("pk"), oldest=Min(waiting_since))
-    return answer["n"], answer["oldest"]
+    held = Q(state=EventLink.State.WAITING)
+    answer = EventLink.objects.filter(needs_push=True).aggregate(
+        due=Count("pk", filter=~held),
+        due_oldest=Min(waiting_since, filter=~held),
+        held=Count("pk", filter=held),
+        held_oldest=Min(waiting_since, filter=held),
+    )
+    return Backlog(answer["due"], answer["due_oldest"]), Backlog(answer["held"], answer["held_oldest"])
 
 
 def pull_lags(now: datetime) -> tuple[list[float], int]:
@@ -71,19 +83,22 @@ def pull_lags(now: datetime) -> tuple[list[float], int]:
 
 def channels_expiring(now: datetime, within: timedelta = timedelta(hours=24)) -> int:
     return WatchChannel.objects.filter(
-        stopped_at__isnull=True, expiration__gt=now, expiration__lte=now + within
+        stopped_at__isnull=True,
+        expiration__gt=now,
+        expiration__lte=now + within,
+        calendar__connection__state=State.ACTIVE,  # others cannot be renewed until reconnected
     ).count()
 
 
 def sync_overview(now: datetime | None = None) -> Overview:
     now = now or timezone.now()
-    waiting, oldest = outbox_backlog()
+    due, held = outbox_backlog()
     lags, never = pull_lags(now)
     return Overview(
         now=now,
         connections=connections_by_state(),
-        waiting_changes=waiting,
-        oldest_waiting_at=oldest,
+        due=due,
+        held=held,
         pull_lags=lags,
         never_pulled=never,
         channels_expiring=channels_expiring(now),
@@ -106,8 +121,11 @@ def status_summary(overview: Overview) -> dict:
         "at": overview.now.isoformat(),
         "connections": overview.connections,
         "outbox": {
-            "waiting_changes": overview.waiting_changes,
-            "oldest_waiting_seconds": round(overview.oldest_waiting_seconds, 1),
+            reason: {
+                "changes": backlog.count,
+                "oldest_seconds": round(backlog.oldest_seconds(overview.now), 1),
+            }
+            for reason, backlog in (("due", overview.due), ("held", overview.held))
         },
         "pull_lag_seconds": {
             "calendars": len(lags),

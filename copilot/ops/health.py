@@ -84,15 +84,20 @@ def _age(moment: datetime | None, now: datetime) -> float | None:
     return None if moment is None else max((now - moment).total_seconds(), 0.0)
 
 
-def check_worker(now: datetime | None = None) -> Check:
-    """The heartbeat task ran recently, so a django-q2 worker (and its scheduler) is alive."""
+def last_heartbeat() -> datetime | None:
+    """When a django-q2 worker last ran the heartbeat task (None: never)."""
     from .models import Heartbeat
     from .tasks import WORKER
 
+    return Heartbeat.objects.filter(name=WORKER).values_list("beat_at", flat=True).first()
+
+
+def check_worker(now: datetime | None = None) -> Check:
+    """The heartbeat task ran recently, so a django-q2 worker (and its scheduler) is alive."""
     now = now or timezone.now()
     limit = settings.READY_WORKER_MAX_SECONDS
     try:
-        beat = Heartbeat.objects.filter(name=WORKER).values_list("beat_at", flat=True).first()
+        beat = last_heartbeat()
     except Exception as exc:
         return Check("worker", False, f"could not be checked: {exc.__class__.__name__}")
     age = _age(beat, now)

@@ -112,16 +112,22 @@ def sync_metrics(now: datetime) -> Iterable[Metric]:
     for state, count in overview.connections.items():
         connections.add_metric([state], count)
     yield connections
-    yield GaugeMetricFamily(
+    waiting = GaugeMetricFamily(
         "copilot_outbox_waiting_changes",
-        "Appointment changes waiting to be pushed to Google.",
-        value=overview.waiting_changes,
+        "Appointment changes waiting to be pushed to Google: due (their connection can sync) or held "
+        "(until a person reconnects or grants a permission).",
+        labels=["reason"],
     )
-    yield GaugeMetricFamily(
+    oldest = GaugeMetricFamily(
         "copilot_outbox_oldest_waiting_seconds",
-        "Age of the oldest change waiting to be pushed (0 when none waits).",
-        value=overview.oldest_waiting_seconds,
+        "Age of the oldest change waiting to be pushed (0 when none waits), by reason.",
+        labels=["reason"],
     )
+    for reason, backlog in (("due", overview.due), ("held", overview.held)):
+        waiting.add_metric([reason], backlog.count)
+        oldest.add_metric([reason], backlog.oldest_seconds(now))
+    yield waiting
+    yield oldest
     buckets = [
         (floatToGoString(bound), sum(1 for lag in overview.pull_lags if lag <= bound))
         for bound in PULL_LAG_BUCKETS
@@ -141,15 +147,34 @@ def sync_metrics(now: datetime) -> Iterable[Metric]:
     )
     yield GaugeMetricFamily(
         "copilot_push_channels_expiring_24h",
-        "Open Google push channels expiring within 24 hours (renewal should have replaced them).",
+        "Open Google push channels of active connections expiring within 24 hours (the hourly renewal "
+        "should have replaced them).",
         value=overview.channels_expiring,
+    )
+
+
+def worker_metrics(now: datetime) -> Iterable[Metric]:
+    """What /readyz judges, as numbers: the heartbeat's age and the oldest queued task's age."""
+    from .health import last_heartbeat, oldest_queued_at
+
+    beat = last_heartbeat()
+    yield GaugeMetricFamily(
+        "copilot_worker_heartbeat_age_seconds",
+        "Seconds since a django-q2 worker last ran the heartbeat task (scheduled every minute); +Inf: never.",
+        value=(now - beat).total_seconds() if beat else float("inf"),
+    )
+    queued = oldest_queued_at()
+    yield GaugeMetricFamily(
+        "copilot_queue_oldest_task_age_seconds",
+        "Seconds the oldest task has waited for a worker (0 when the queue is empty).",
+        value=max((now - queued).total_seconds(), 0.0) if queued else 0.0,
     )
 
 
 class ProductCollector:
     def collect(self) -> Iterable[Metric]:
         now = timezone.now()
-        for source in [sync_metrics, *_sources]:
+        for source in [sync_metrics, worker_metrics, *_sources]:
             yield from source(now)
 
 

@@ -76,22 +76,23 @@ def test_sync_status_summarises_states_backlog_and_lag_percentiles(bob, dora, go
     assert code == 0
     summary = json.loads(out)
     assert summary["connections"]["active"] == 1 and summary["connections"]["needs_reconnect"] == 1
-    assert summary["outbox"]["waiting_changes"] == 2
-    assert 300 <= summary["outbox"]["oldest_waiting_seconds"] < 400
+    assert summary["outbox"]["held"]["changes"] == 2 and summary["outbox"]["due"]["changes"] == 0
+    assert 300 <= summary["outbox"]["held"]["oldest_seconds"] < 400
     assert summary["pull_lag_seconds"]["calendars"] == 1
     assert 1200 <= summary["pull_lag_seconds"]["p50"] < 1300
 
     code, out = run("sync_status", capsys=capsys)
     assert code == 0
     assert "active 1" in out and "needs_reconnect 1" in out
-    assert "2 change(s) waiting, oldest 5 min" in out
+    assert "0 change(s) due to be pushed\n" in out
+    assert "2 change(s) held until someone reconnects, oldest 5 min" in out
     assert "1 calendar(s): p50 20 min" in out
 
 
 def test_sync_status_of_an_empty_installation(capsys):
     code, out = run("sync_status", capsys=capsys)
     assert code == 0
-    assert "0 change(s) waiting" in out and "no calendar of an active connection" in out
+    assert "0 change(s) due to be pushed" in out and "no calendar of an active connection" in out
     assert status_summary(sync_overview())["pull_lag_seconds"]["p99"] is None
 
 

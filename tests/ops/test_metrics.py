@@ -94,14 +94,16 @@ def test_metrics_show_the_state_of_sync_after_a_scripted_scenario(
         calendar=calendar, channel_id="later", token="t2", expiration=timezone.now() + timedelta(days=3)
     )
 
-    with django_assert_num_queries(4):  # connections, outbox, calendars, channels: whatever the volume
+    with django_assert_num_queries(6):  # connections, outbox, calendars, channels, heartbeat, queue
         after = scrape(client)
 
     assert value(after, "copilot_google_connections", state="active") == 1
     assert value(after, "copilot_google_connections", state="needs_reconnect") == 1
     assert value(after, "copilot_google_connections", state="missing_permissions") == 0
-    assert value(after, "copilot_outbox_waiting_changes") == 3
-    assert 600 <= value(after, "copilot_outbox_oldest_waiting_seconds") < 700
+    assert value(after, "copilot_outbox_waiting_changes", reason="held") == 3  # until Dora reconnects
+    assert value(after, "copilot_outbox_waiting_changes", reason="due") == 0
+    assert 600 <= value(after, "copilot_outbox_oldest_waiting_seconds", reason="held") < 700
+    assert value(after, "copilot_outbox_oldest_waiting_seconds", reason="due") == 0
     # Only Bob's calendar counts (Dora's connection is not active): 20 minutes late.
     assert value(after, "copilot_pull_lag_seconds_bucket", le="900.0") == 0
     assert value(after, "copilot_pull_lag_seconds_bucket", le="1800.0") == 1
@@ -115,6 +117,8 @@ def test_metrics_show_the_state_of_sync_after_a_scripted_scenario(
     reconnects = ("copilot_google_errors_total", {"error_class": "needs_reconnect"})
     assert value(after, reconnects[0], **reconnects[1]) == value(before, reconnects[0], **reconnects[1]) + 1
     assert value(after, "copilot_http_requests_total", view="ops:metrics", method="GET", status="200") >= 1
+    assert value(after, "copilot_worker_heartbeat_age_seconds") == float("inf")  # no worker ran yet
+    assert value(after, "copilot_queue_oldest_task_age_seconds") == 0
 
 
 def test_google_errors_are_counted_by_class():

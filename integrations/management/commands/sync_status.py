@@ -22,10 +22,11 @@ class Command(BaseCommand):
         connections = ", ".join(f"{state} {n}" for state, n in summary["connections"].items())
         outbox, lag = summary["outbox"], summary["pull_lag_seconds"]
         self.stdout.write(f"Connections:    {connections}")
-        self.stdout.write(
-            f"Outbox:         {outbox['waiting_changes']} change(s) waiting"
-            + (f", oldest {_duration(outbox['oldest_waiting_seconds'])}" if outbox["waiting_changes"] else "")
-        )
+        for reason, words in (("due", "due to be pushed"), ("held", "held until someone reconnects")):
+            backlog = outbox[reason]
+            oldest = f", oldest {_duration(backlog['oldest_seconds'])}" if backlog["changes"] else ""
+            label = "Outbox:" if reason == "due" else ""
+            self.stdout.write(f"{label:<16}{backlog['changes']} change(s) {words}{oldest}")
         if lag["calendars"]:
             shown = ", ".join(f"{name} {_duration(lag[name])}" for name in ("p50", "p90", "p99", "max"))
             self.stdout.write(f"Pull lag:       {lag['calendars']} calendar(s): {shown}")
