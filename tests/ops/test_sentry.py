@@ -7,6 +7,8 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 import sentry_sdk
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from sentry_sdk.transport import Transport
 
 from copilot.ops.sentry import scrub_event, sentry_init
@@ -54,7 +56,14 @@ def post_through_wsgi(path: str, body: bytes, **headers) -> str:
         }
     )
     statuses = []
-    b"".join(WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    # As Django's test client does: keep the test's database connection open across the request.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        b"".join(WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
     return statuses[0]
 
 
