@@ -10,6 +10,7 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished
         from django_q.signals import post_execute_in_worker, pre_enqueue, pre_execute
 
         from integrations.google import client
@@ -17,6 +18,7 @@ class OpsConfig(AppConfig):
         from . import metrics, requestid
         from .schedules import install_heartbeat_schedule
 
+        request_finished.connect(requestid.end_request, dispatch_uid="ops-end-request")
         pre_enqueue.connect(requestid.carry_into_task, dispatch_uid="ops-carry-request-id")
         pre_execute.connect(requestid.adopt_from_task, dispatch_uid="ops-adopt-request-id")
         post_execute_in_worker.connect(requestid.leave_task, dispatch_uid="ops-leave-request-id")

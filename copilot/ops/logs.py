@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.http import HttpRequest
 from django.utils.functional import empty
 
 from .requestid import ids_var, request_id_var, request_var
@@ -24,6 +25,11 @@ def _practice_id() -> int | None:
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if isinstance(request, HttpRequest):
+            # django.request attaches the request, whose repr has the query string (search terms, names):
+            # the JSON line keeps the method and path only.
+            record.request = f"{request.method} {request.path}"
         ids = ids_var.get() or {}
         record.request_id = request_id_var.get()
         record.practice_id = ids.get("practice_id") or _practice_id()

@@ -40,20 +40,25 @@ def sane_or_new(value: str | None) -> str:
 
 
 class RequestIdMiddleware:
+    """Names the request; the id stays set until ``request_finished`` (``end_request``), so Django's
+    own ``django.request`` lines, written after the middleware returns, carry it too."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.request_id = sane_or_new(request.headers.get(HEADER))
-        id_token = request_id_var.set(request.request_id)
-        request_token = request_var.set(request)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(id_token)
-            request_var.reset(request_token)
+        request_id_var.set(request.request_id)
+        request_var.set(request)
+        response = self.get_response(request)
         response[HEADER] = request.request_id
         return response
+
+
+def end_request(sender, **kwargs) -> None:
+    """request_finished: nothing logged after the response names this request."""
+    request_id_var.set(None)
+    request_var.set(None)
 
 
 # --- Across the queue (django-q2 signals) -------------------------------------------------------

@@ -65,6 +65,20 @@ def test_a_sane_request_id_is_kept_and_anything_else_replaced(given, kept):
     assert len(sane_or_new(None)) == 32
 
 
+def test_djangos_own_request_lines_carry_the_id_and_no_query_string(client, json_lines):
+    client.get(
+        "/metrics?patient=Zebulon+Quartermaine", HTTP_X_REQUEST_ID="req-0123456789"
+    )  # 404: metrics off
+    [line] = [line for line in json_lines() if line["logger"] == "django.request"]
+    assert line["request_id"] == "req-0123456789"
+    assert line["request"] == "GET /metrics"
+    assert "Zebulon" not in json.dumps(line)
+    client.get("/healthz")
+    from copilot.ops.requestid import request_id_var
+
+    assert request_id_var.get() is None, "the id ends with its request"
+
+
 def test_every_response_names_its_request_id(client):
     assert client.get("/healthz", HTTP_X_REQUEST_ID="lb-probe-000001")["X-Request-ID"] == "lb-probe-000001"
     generated = client.get("/healthz", HTTP_X_REQUEST_ID="<script>")["X-Request-ID"]
