@@ -56,7 +56,7 @@ class RequestMetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        view = (match.view_name or match._func_path) if match else "unresolved"
+        view = match.view_name if match else "unresolved"  # the URL name, else the view's dotted path
         method = request.method if request.method in METHODS else "other"
         HTTP_LATENCY.labels(view, method).observe(time.perf_counter() - started)
         HTTP_REQUESTS.labels(view, method, str(response.status_code)).inc()

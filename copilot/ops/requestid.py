@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+import sys
 import threading
 import time
 import uuid
@@ -100,7 +101,9 @@ def leave_task(sender, func, task: dict, **kwargs) -> None:
     """post_execute_in_worker: log the outcome, then restore what the worker had before."""
     stack = getattr(_outer, "stack", None) or [(None, None, time.monotonic())]
     request_id, ids, started = stack.pop()
-    outcome = "succeeded" if task.get("success", True) else "failed"
+    # In sync mode a failing task's exception is being handled right now (no "success" key yet).
+    failed = task.get("success") is False or sys.exc_info()[0] is not None
+    outcome = "failed" if failed else "succeeded"
     logger.info(
         "Task %s %s in %.3f s",
         task.get("func") if isinstance(task.get("func"), str) else task.get("name"),

@@ -116,6 +116,16 @@ def test_a_task_logs_json_under_the_id_of_the_request_that_enqueued_it(
     assert any("succeeded in" in line["message"] for line in lines)
 
 
+def test_a_failing_task_is_logged_as_failed(json_lines):
+    from django_q.tasks import async_task
+
+    with pytest.raises(ZeroDivisionError):
+        async_task("operator.truediv", 1, 0, sync=True)
+    messages = [line["message"] for line in json_lines() if line["logger"] == "copilot.tasks"]
+    assert messages[0] == "Task operator.truediv started"
+    assert messages[1].startswith("Task operator.truediv failed in ")
+
+
 def test_a_scheduled_task_logs_under_its_own_task_id(json_lines):
     from django_q.tasks import async_task
 
