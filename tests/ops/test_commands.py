@@ -101,3 +101,21 @@ def test_percentiles_are_nearest_rank():
     assert (percentile(values, 50), percentile(values, 90), percentile(values, 99)) == (50, 90, 99)
     assert percentile([7.0], 99) == 7.0
     assert percentile([], 50) is None
+
+
+def test_changes_google_refuses_stay_due_not_held(
+    bob, google, connect, book, django_capture_on_commit_callbacks
+):
+    connect(bob)
+    google.faults(rate=1.0, statuses=[503])  # Google is down: the push fails and will be retried
+    day = timezone.now().astimezone(bob.practice.zone).date() + timedelta(days=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        book(
+            bob,
+            local(bob.practice, day.year, day.month, day.day, 9),
+            local(bob.practice, day.year, day.month, day.day, 10),
+        )
+    google.clear_faults()
+    summary = status_summary(sync_overview())
+    assert summary["outbox"]["due"]["changes"] == 1
+    assert summary["outbox"]["held"]["changes"] == 0

@@ -173,3 +173,45 @@ def test_the_heartbeat_is_scheduled_every_minute_by_migrate():
 def test_health_endpoints_refuse_writes(client):
     assert client.post("/healthz").status_code == 405
     assert client.post("/readyz").status_code == 405
+
+
+def test_readyz_reads_the_queue_of_a_redis_broker(client, alive, settings, monkeypatch):
+    """With REDIS_URL the queue check reads the task at the head of the list (and so reaches Redis)."""
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+    from django_q.signing import SignedPackage
+
+    settings.READY_QUEUE_MAX_SECONDS = 300
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", "redis://127.0.0.1:1/0")  # nothing listens there
+    status, body = readyz(client)
+    assert status == 503
+    assert failing(body) == {"queue"}
+    assert body["checks"]["queue"]["detail"] == "could not be read: ConnectionError"
+
+    monkeypatch.setattr(Conf, "REDIS", "redis://127.0.0.1:6379/15")
+    broker = get_broker()
+    try:
+        broker.ping()
+    except Exception:
+        pytest.skip("no Redis on 127.0.0.1:6379 for the rest of this test")
+    broker.delete_queue()
+    try:
+        assert readyz(client)[1]["checks"]["queue"] == {"ok": True, "detail": "empty"}
+        broker.enqueue(
+            SignedPackage.dumps(
+                {
+                    "id": "t1",
+                    "func": "copilot.ops.tasks.heartbeat",
+                    "args": (),
+                    "kwargs": {},
+                    "started": timezone.now() - timedelta(minutes=20),
+                }
+            )
+        )
+        status, body = readyz(client)
+        assert status == 503
+        assert body["checks"]["queue"]["detail"].startswith("oldest task waiting 120")
+    finally:
+        broker.delete_queue()
+    assert readyz(client)[0] == 200
