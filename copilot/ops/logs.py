@@ -2,7 +2,7 @@
 
 Settings attach it to the console handler, so both the plain and the JSON format (``LOG_FORMAT``)
 can show ``request_id``, ``practice_id`` and ``connection_id``. It never runs a query: the
-practice id is taken only when the request's membership was already loaded.
+practice id is known once the view (or the page) has loaded the request's membership.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import logging
 from django.http import HttpRequest
 from django.utils.functional import empty
 
-from .requestid import ids_var, request_id_var, request_var
+from .requestid import ids_var, practice_var, request_id_var, request_var
 
 
 def _practice_id() -> int | None:
+    if practice_id := practice_var.get():
+        return practice_id
     request = request_var.get()
     membership = getattr(request, "membership", None) if request is not None else None
     if membership is None or getattr(membership, "_wrapped", None) is empty:

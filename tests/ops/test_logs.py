@@ -112,7 +112,8 @@ def test_a_task_logs_json_under_the_id_of_the_request_that_enqueued_it(
     for line in lines:
         assert line["request_id"] == "req-0123456789"
         assert line["connection_id"] == connection.pk
-        assert {"time", "level", "logger", "message", "practice_id"} <= set(line)
+        assert line["practice_id"] == bob.practice_id  # the practice the request worked in
+        assert {"time", "level", "logger", "message"} <= set(line)
     assert any("succeeded in" in line["message"] for line in lines)
 
 
@@ -188,3 +189,13 @@ def test_no_token_or_patient_name_reaches_the_logs_of_a_sync_with_failures(
     assert len(guard.caplog.get_records("call")) > 20, "too few log lines for the check to prove anything"
     assert len(guard.tokens) >= 5
     guard.titles |= set(TITLES)  # the fixture's teardown greps every line for them and the tokens
+
+
+@pytest.mark.django_db(transaction=True)  # the task runs inline when the view's transaction commits
+def test_log_lines_name_the_practice_once_the_request_has_loaded_it(client, bob, connect, json_lines):
+    connection = connect(bob)
+    login(client, bob)
+    client.post(reverse("integrations:sync_now", args=[connection.pk]), HTTP_X_REQUEST_ID="req-practice-01")
+    lines = [line for line in json_lines() if line["request_id"] == "req-practice-01"]
+    task_lines = [line for line in lines if line["logger"] == "copilot.tasks"]
+    assert task_lines and {line["practice_id"] for line in task_lines} == {bob.practice_id}
