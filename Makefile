@@ -22,6 +22,8 @@ else
 RUN_PROCESSES := web worker
 endif
 run: export DEBUG := 1
+# /metrics answers only with a bearer token; a fixed one for this machine unless you set your own.
+run: export METRICS_TOKEN ?= local-metrics-token
 
 .PHONY: run test lint audit audit-reachable bench clean venv
 
@@ -43,6 +45,9 @@ run: venv
 	@echo "  Portal:          http://127.0.0.1:8000/        admin@demo-dental.test / demo-password-123"
 	@echo "  Django admin:    http://127.0.0.1:8000/admin/  root@demo-dental.test / demo-password-123"
 	@if [ -n "$$GOOGLE_EMULATOR_URL" ]; then echo "  Google emulator: $$GOOGLE_EMULATOR_URL/"; fi
+	@echo "  Health:          http://127.0.0.1:8000/healthz  readiness: http://127.0.0.1:8000/readyz"
+	@echo "  Metrics:         curl -H 'Authorization: Bearer $$METRICS_TOKEN' http://127.0.0.1:8000/metrics"
+	@echo "  Sync status:     $(BIN)/python manage.py sync_status"
 	@echo "  Ctrl-C stops everything."
 	@echo
 	$(BIN)/honcho start -f Procfile.dev $(RUN_PROCESSES)

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "copilot.accounts",
     "calendars",
     "integrations",
+    "copilot.ops",
 ]
 # The Google emulator (`google_emulator/`, a development tool) brings the `google_emulator`
 # command. Production (DEBUG off, no GOOGLE_EMULATOR_URL) leaves it out; the product never
@@ -73,6 +74,8 @@ if DEBUG or env("GOOGLE_EMULATOR_URL"):
     INSTALLED_APPS.append("google_emulator")
 
 MIDDLEWARE = [
+    "copilot.ops.requestid.RequestIdMiddleware",  # first: every log line of a request has its id
+    "copilot.ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "copilot.security.PortalMethodsMiddleware",
@@ -351,11 +354,39 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Copilot Calendars <no-reply@copilot.local>")
 
+# --- Operations: health, metrics, logs, error reports (docs/OPERATIONS.md) ------------------------
+# /metrics needs "Authorization: Bearer $METRICS_TOKEN"; without a token it answers 404.
+METRICS_TOKEN = env("METRICS_TOKEN")
+# /readyz fails when the worker heartbeat (every minute) is older than this, or when the oldest
+# queued task has waited longer than that.
+READY_WORKER_MAX_SECONDS = int(env("READY_WORKER_MAX_SECONDS", "180"))
+READY_QUEUE_MAX_SECONDS = int(env("READY_QUEUE_MAX_SECONDS", "300"))
+
+LOG_FORMAT = env("LOG_FORMAT", "plain")  # plain | json (one JSON object per line)
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "copilot.ops.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(practice_id)s "
+            "%(connection_id)s %(calendar_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    from copilot.ops.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT"), release=env("SENTRY_RELEASE"))

@@ -27,4 +27,6 @@ urlpatterns = [
     path("", include("copilot.accounts.urls")),
     path("calendars/", include("calendars.urls")),
     path("", include("integrations.urls")),
+    # Operations: /healthz, /readyz, /metrics (docs/OPERATIONS.md).
+    path("", include("copilot.ops.urls")),
 ]

@@ -164,6 +164,24 @@ def classify_exception(exc: BaseException) -> GoogleError:
     raise exc
 
 
+# --- Observers (metrics count Google requests through this) -------------------------------------
+
+_request_observers: list[Callable[[GoogleError | None], None]] = []
+
+
+def add_request_observer(observer: Callable[[GoogleError | None], None]) -> None:
+    """Have ``observer(error)`` called after every Google request: ``None`` on success."""
+    if observer not in _request_observers:
+        _request_observers.append(observer)
+
+
+def _observed(error: GoogleError | None = None) -> GoogleError | None:
+    for observer in _request_observers:
+        with contextlib.suppress(Exception):  # counting must never break a sync
+            observer(error)
+    return error
+
+
 # --- Tokens -----------------------------------------------------------------------------------
 
 
@@ -256,11 +274,13 @@ class GoogleSession:
 
     def _execute(self, request) -> Any:
         try:
-            return request.execute(num_retries=0)
+            answer = request.execute(num_retries=0)
         except Exception as exc:
-            raise classify_exception(exc) from exc
+            raise _observed(classify_exception(exc)) from exc
         finally:
             self._noticed_refresh()
+        _observed()
+        return answer
 
     def refresh(self) -> Tokens:
         """Refresh the access token now (proves the grant is alive). Returns the new tokens."""
@@ -269,7 +289,8 @@ class GoogleSession:
         try:
             self._credentials.refresh(google.auth.transport.requests.Request())
         except Exception as exc:
-            raise classify_exception(exc) from exc
+            raise _observed(classify_exception(exc)) from exc
+        _observed()
         self._noticed_refresh()
         return self._tokens
 
@@ -362,7 +383,8 @@ class GoogleSession:
         answers: dict[str, dict | GoogleError] = {}
 
         def callback(request_id, response, exception):
-            answers[request_id] = classify_exception(exception) if exception else (response or {})
+            error = classify_exception(exception) if exception else None
+            answers[request_id] = _observed(error) or response or {}
 
         batch = BatchHttpRequest(callback=callback, batch_uri=settings.GOOGLE_URLS["batch"])
         for index, op in enumerate(chunk):

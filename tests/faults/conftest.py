@@ -26,6 +26,7 @@ from integrations.models import EventLink, GoogleConnection
 from tests.conftest import NEW_YORK, give_office_hours, make_member
 from tests.integrations.google import conftest as google_conftest
 from tests.integrations.google.conftest import Google, connect_member, wait_until
+from tests.ops import leaks
 
 __all__ = ["Google", "connect_member", "wait_until"]
 
@@ -33,6 +34,13 @@ RETRY_STATUSES = {"500", "503", "429", "403"}
 
 
 google = google_conftest.google  # the shared emulator fixture, reused here
+no_secrets_in_logs = leaks.no_secrets_in_logs  # the log guard (tests/ops/leaks.py)
+
+
+@pytest.fixture(autouse=True)
+def _logs_hold_no_token_or_patient_name(no_secrets_in_logs):
+    """Every fault scenario's log lines (DEBUG and up) are checked for tokens and appointment titles."""
+    return no_secrets_in_logs
 
 
 def scale() -> float:
