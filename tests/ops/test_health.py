@@ -64,12 +64,17 @@ def test_healthz_answers_without_login_session_or_database(client, django_assert
 
 
 def test_readyz_is_ready_when_everything_answers_and_costs_three_queries_after_the_first(
-    client, alive, django_assert_num_queries
+    client, alive, django_assert_num_queries, settings
 ):
+    # The default without REDIS_URL: the shared cache is a table of the database checked first.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "copilot_cache"}
+    }
     status, body = readyz(client)
     assert status == 200, body
     assert body["status"] == "ready"
     assert set(body["checks"]) == {"database", "migrations", "cache", "worker", "queue"}
+    assert body["checks"]["cache"] == {"ok": True, "detail": "a table in the database, reached above"}
     with django_assert_num_queries(3):  # SELECT 1, the heartbeat, the oldest queued task
         status, _ = readyz(client)
     assert status == 200
