@@ -138,7 +138,8 @@ def test_no_page_of_practice_b_shows_a_practice_a_title(client, world, charlie, 
     busy_shown = own_title_shown = 0
     for url, query, headers in product(urls, queries, ({}, {"HTTP_HX_REQUEST": "true"})):
         response = client.get(url, query, **headers)
-        assert response.status_code < 500, (url, query)
+        # The readiness probe answers 503 by design here (no worker heartbeat in this test).
+        assert response.status_code < 500 or (url == "/readyz" and response.status_code == 503), (url, query)
         content = response.content
         leaked = [title for title in forbidden if title in content]
         assert not leaked, (viewer, url, query, headers, leaked)
