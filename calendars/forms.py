@@ -162,6 +162,18 @@ class AppointmentForm(forms.Form):
             self.add_error(field if field in self.fields else None, errors)
 
 
+class TeamFilterForm(forms.Form):
+    """Whom to show on the team views (ticked: shown). Nobody ticked shows everyone."""
+
+    show = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Show"
+    )
+
+    def __init__(self, *args, members: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["show"].choices = [(m.pk, m.display_name) for m in members]
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(
         max_length=200, required=False, label="Reason (optional)", help_text="Kept in the history."

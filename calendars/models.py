@@ -135,3 +135,17 @@ class WorkingHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class TeamViewPreference(models.Model):
+    """Whom a person shows on the team views, remembered per membership (so per practice)."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="team_view_preference"
+    )
+    shown_member_ids = models.JSONField(
+        default=list, blank=True, help_text="Membership ids to show; empty shows the whole team."
+    )
+
+    def __str__(self) -> str:
+        return f"Team view of {self.membership}"

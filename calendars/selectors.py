@@ -12,7 +12,7 @@ from copilot.accounts.models import Membership, Practice
 
 from . import busy
 from .expressions import EpochSeconds
-from .models import Appointment, AppointmentChange, WorkingHours
+from .models import Appointment, AppointmentChange, TeamViewPreference, WorkingHours
 from .timezones import day_bounds
 
 
@@ -31,6 +31,39 @@ def appointments_in_range(
     if not include_cancelled:
         qs = qs.filter(status=Appointment.Status.BOOKED)
     return qs.select_related("staff__user").order_by("start")
+
+
+def appointments_by_member(
+    *, practice: Practice, members: Iterable[Membership], start: datetime, end: datetime
+) -> dict[int, list[Appointment]]:
+    """Active appointments of ``members`` overlapping [start, end), in ONE query: membership id → list.
+
+    The team views read many people's appointments at once. Who "has" an appointment is decided
+    here only (today: its staff member), so the rule can change in this one place.
+    """
+    ids = [member.pk for member in members]
+    found: dict[int, list[Appointment]] = {pk: [] for pk in ids}
+    rows = appointments_in_range(practice=practice, start=start, end=end).filter(staff_id__in=ids)
+    for appointment in rows:
+        found[appointment.staff_id].append(appointment)
+    return found
+
+
+def working_hours_by_member(
+    *, members: Iterable[Membership]
+) -> dict[int, dict[int, list[tuple[time, time]]]]:
+    """Working weeks of many members in one query: membership id → ``working_hours_for_member``'s shape."""
+    ids = [member.pk for member in members]
+    found: dict[int, dict[int, list[tuple[time, time]]]] = {pk: {} for pk in ids}
+    for hours in WorkingHours.objects.filter(member_id__in=ids).order_by("start_time"):
+        found[hours.member_id].setdefault(hours.weekday, []).append((hours.start_time, hours.end_time))
+    return found
+
+
+def team_view_member_ids(*, membership: Membership) -> list[int]:
+    """Whom ``membership`` chose to show on the team views (empty: everyone)."""
+    preference = TeamViewPreference.objects.filter(membership=membership).first()
+    return list(preference.shown_member_ids) if preference else []
 
 
 def overlapping_appointments(

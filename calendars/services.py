@@ -21,7 +21,7 @@ from copilot.accounts.models import Membership, Practice, User
 
 from . import busy, hooks
 from .limits import DATE_RANGE_MESSAGE, NOTES_MAX_LENGTH, instant_in_range
-from .models import NO_OVERLAP_CONSTRAINT, Appointment, AppointmentChange, WorkingHours
+from .models import NO_OVERLAP_CONSTRAINT, Appointment, AppointmentChange, TeamViewPreference, WorkingHours
 from .selectors import overlapping_appointments, within_working_hours
 from .timezones import format_local_range
 
@@ -339,3 +339,21 @@ def working_hours_set(*, member: Membership, intervals: list[tuple[int, object, 
     WorkingHours.objects.filter(member=member).delete()
     WorkingHours.objects.bulk_create(hours)
     member.__dict__.pop("_hours_by_weekday", None)  # the selectors' per-instance cache
+
+
+def team_view_preference_set(*, membership: Membership, member_ids: list[int]) -> list[int]:
+    """Remember whom ``membership`` shows on the team views; ids outside its practice are dropped.
+
+    An empty choice (or the whole team) means everyone. Returns the ids kept.
+    """
+    with transaction.atomic():
+        known = set(
+            Membership.objects.filter(practice_id=membership.practice_id, pk__in=member_ids).values_list(
+                "pk", flat=True
+            )
+        )
+        kept = sorted(known)
+        TeamViewPreference.objects.update_or_create(
+            membership=membership, defaults={"shown_member_ids": kept}
+        )
+    return kept

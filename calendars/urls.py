@@ -7,6 +7,8 @@ app_name = "calendars"
 urlpatterns = [
     path("", views.week),  # the section's landing page is the week
     path("week/", views.week, name="week"),
+    path("team/", views.team, name="team"),
+    path("team/filter/", views.team_filter, name="team_filter"),
     path("list/", views.appointment_list, name="list"),
     path("appointments/new/", views.appointment_new, name="appointment_new"),
     path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),

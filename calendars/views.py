@@ -22,18 +22,22 @@ from copilot.accounts.access import can_manage_member, current_membership
 from copilot.accounts.models import Membership, Practice
 from copilot.accounts.selectors import practice_members
 
-from . import busy, services
-from .forms import AppointmentFilterForm, AppointmentForm, CancelForm, WorkingHoursForm
+from . import busy, member_status, services
+from .forms import AppointmentFilterForm, AppointmentForm, CancelForm, TeamFilterForm, WorkingHoursForm
 from .limits import clamp_date
 from .models import Appointment
 from .selectors import (
     appointment_for_member,
     appointment_history,
+    appointments_by_member,
     appointments_for_list,
     appointments_in_range,
+    team_view_member_ids,
+    working_hours_by_member,
     working_hours_for_member,
 )
 from .services import BookingError
+from .team import build_team
 from .timezones import day_bounds, format_local_range
 from .week import build_week, week_start
 
@@ -104,6 +108,7 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
         zone=practice.zone,
         days=days,
         today=_today(practice),
+        now=timezone.now(),
     )
     step = timedelta(days=days)
     return {  # navigation stays inside the book's range (limits), so no link overflows
@@ -136,18 +141,106 @@ def week(request: HttpRequest) -> HttpResponse:
     return render(request, "calendars/week.html", context)
 
 
+def team_url(day: date, span: str = "day") -> str:
+    query = {"date": day.isoformat()}
+    if span == "week":
+        query["span"] = "week"
+    return f"{reverse('calendars:team')}?{urlencode(query)}"
+
+
+def _team_context(actor: Membership, day: date, span: str) -> dict:
+    """The team view: everyone chosen in the filter, side by side, in a constant number of queries."""
+    practice = actor.practice
+    days = 7 if span == "week" else 1
+    start_date = week_start(day) if span == "week" else day
+    range_start, _ = day_bounds(start_date, practice.zone)
+    _, range_end = day_bounds(start_date + timedelta(days=days - 1), practice.zone)
+    everyone = list(practice_members(practice=practice))
+    chosen = set(team_view_member_ids(membership=actor))
+    shown = [m for m in everyone if m.pk in chosen] or everyone
+    grid = build_team(
+        members=shown,
+        appointments=appointments_by_member(
+            practice=practice, members=shown, start=range_start, end=range_end
+        ),
+        busy=busy.busy_intervals_for_members(members=shown, start=range_start, end=range_end, viewer=actor),
+        hours=working_hours_by_member(members=shown),
+        statuses=member_status.member_statuses(practice=practice, members=shown),
+        bookable={m.pk for m in shown if can_manage_member(actor, m)},
+        start_date=start_date,
+        days=days,
+        zone=practice.zone,
+        now=timezone.now(),
+    )
+    step = timedelta(days=days)
+    shown_ids = {m.pk for m in shown}
+    return {
+        "grid": grid,
+        "span": span,
+        "day": day,
+        "filter_form": TeamFilterForm(members=everyone, initial={"show": sorted(shown_ids)}),
+        "filtered": len(shown) < len(everyone),
+        "prev_url": team_url(clamp_date(start_date - step), span),
+        "next_url": team_url(clamp_date(start_date + step), span),
+        "today_url": team_url(_today(practice), span),
+        "day_url": team_url(day, "day"),
+        "week_url": team_url(day, "week"),
+        "section": "calendars",
+    }
+
+
+def team(request: HttpRequest) -> HttpResponse:
+    """The whole team side by side: ``?date=`` and ``span=week`` (lanes) or the day (columns)."""
+    if request.get_membership() is None:
+        return render(request, "portal/no_practice.html")
+    actor = current_membership(request)
+    day = _parse_date(request.GET.get("date")) or _today(actor.practice)
+    span = "week" if request.GET.get("span") == "week" else "day"
+    context = _team_context(actor, day, span)
+    if request.htmx:
+        return render(request, "calendars/partials/team_grid.html", context)
+    return render(request, "calendars/team.html", context)
+
+
+def team_filter(request: HttpRequest) -> HttpResponse:
+    """POST: remember whom to show on the team views, then back to the team view it came from."""
+    actor = current_membership(request)
+    if request.method != "POST":
+        return redirect("calendars:team")
+    everyone = list(practice_members(practice=actor.practice))
+    form = TeamFilterForm(request.POST, members=everyone)
+    day = _parse_date(request.POST.get("date")) or _today(actor.practice)
+    span = "week" if request.POST.get("span") == "week" else "day"
+    if form.is_valid():
+        services.team_view_preference_set(membership=actor, member_ids=form.cleaned_data["show"])
+    return redirect(team_url(day, span))
+
+
+def _is_from_team_view(request: HttpRequest) -> bool:
+    current = request.htmx.current_url_abs_path if request.htmx else None
+    return bool(current) and current.startswith(reverse("calendars:team"))
+
+
 def _saved_response(request: HttpRequest, actor: Membership, appointment: Appointment) -> HttpResponse:
-    """After a change: a plain redirect to the week, or for htmx the refreshed week grid
-    (retargeted from the modal) with the messages swapped in out of band."""
+    """After a change: a plain redirect to the week, or for htmx the refreshed week grid (or team
+    view, when the change was made there), retargeted from the modal, with the messages swapped in
+    out of band."""
     day = appointment.start.astimezone(actor.practice.zone).date()
     url = week_url(appointment.staff, day)
     if not request.htmx:
         return redirect(url)
-    context = _week_context(actor, appointment.staff, day, "week")
-    html = render_to_string("calendars/partials/week_grid.html", context, request)
+    if _is_from_team_view(request):
+        url, region = team_url(day), "#team-region"
+        html = render_to_string(
+            "calendars/partials/team_grid.html", _team_context(actor, day, "day"), request
+        )
+    else:
+        region = "#week-region"
+        context = _week_context(actor, appointment.staff, day, "week")
+        html = render_to_string("calendars/partials/week_grid.html", context, request)
     html += render_to_string("portal/partials/messages.html", {"oob": True}, request)
     response = HttpResponse(html)
-    retarget(response, "#week-region")
+    retarget(response, region)
     reswap(response, "outerHTML")
     push_url(response, url)
     return trigger_client_event(response, "modal-close")

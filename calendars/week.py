@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 DAY_MINUTES = 24 * 60
+SHORT_TILE_MINUTES = 30  # a tile this short has room for one line of title
 UTC = ZoneInfo("UTC")
 
 
@@ -35,6 +36,24 @@ class Block:
     @property
     def time_label(self) -> str:
         return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+    @property
+    def is_short(self) -> bool:
+        return self.height <= SHORT_TILE_MINUTES
+
+    @property
+    def tile_title(self) -> str:
+        """The title as a tile shows it: short tiles put the patient first ("Name · Type")."""
+        return tile_title(str(getattr(self.item, "title", "")), short=self.is_short)
+
+
+def tile_title(title: str, *, short: bool) -> str:
+    """``title`` for a tile. A short tile shows one line, so "Treatment plan: Ana Ruiz" becomes
+    "Ana Ruiz · Treatment plan": the patient's name is what the front desk scans for."""
+    kind, sep, name = title.partition(": ")
+    if short and sep and kind.strip() and name.strip():
+        return f"{name.strip()} · {kind.strip()}"
+    return title
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,9 @@ class DayColumn:
     slots: list[Slot] = field(default_factory=list)
     busy: list[Block] = field(default_factory=list)
     appointments: list[Block] = field(default_factory=list)
+    is_past: bool = False  # the whole day is over (dimmed)
+    past_minutes: int = 0  # today: how much of the drawn span is over (dimmed from the top)
+    now_top: int | None = None  # today: where the "now" line goes, None when outside the span
 
     @property
     def clock_change(self) -> str:
@@ -199,13 +221,16 @@ def build_week(
     today: date | None = None,
     default_span: tuple[int, int] = (7, 20),
     slot_minutes: int = 30,
+    now: datetime | None = None,
 ) -> WeekGrid:
     """Lay out ``days`` local days from ``start_date`` as columns.
 
     ``appointments`` need ``start``/``end`` (aware); ``busy`` items too (``BusyInterval``).
     ``working_hours`` maps weekday (Monday 0) to local (start, end) times; empty means the
     member is not restricted, so every day is drawn bookable. Blocks keep the
-    original object in ``item`` for the template. Returns a ``WeekGrid``.
+    original object in ``item`` for the template. With ``now`` (aware), days before it are
+    marked past, and today's column says how much is over and where the "now" line goes.
+    Returns a ``WeekGrid``.
     """
     appointments = list(appointments)
     busy = list(busy)
@@ -248,10 +273,24 @@ def build_week(
                         )
                     )
         _assign_lanes(column.appointments)
+        if now is not None:
+            _mark_past(column, now.astimezone(zone), first_hour, last_hour)
         columns.append(column)
     return WeekGrid(
         start_date=start_date, days=columns, first_hour=first_hour, last_hour=last_hour, zone=zone
     )
+
+
+def _mark_past(column: DayColumn, now: datetime, first_hour: int, last_hour: int) -> None:
+    """Dim what is over: whole days before ``now``, and today up to the "now" line."""
+    if column.date < now.date():
+        column.is_past = True
+    elif column.date == now.date():
+        minute = _minutes(now.time()) - first_hour * 60
+        span = (last_hour - first_hour) * 60
+        column.past_minutes = min(max(minute, 0), span)
+        if 0 <= minute <= span:
+            column.now_top = minute
 
 
 def week_start(day: date) -> date:
