@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from copilot.accounts.models import Membership
 from copilot.accounts.selectors import practice_members
@@ -13,7 +14,7 @@ from copilot.accounts.selectors import practice_members
 from .limits import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE, NOTES_MAX_LENGTH, date_in_range
 from .models import Appointment, WorkingHours
 from .services import Overrides
-from .timezones import local_to_aware
+from .timezones import format_long_date, local_to_aware
 
 # The services name the model's fields; the form asks for a date and two times.
 _SERVICE_TO_FORM_FIELD = {"start": "start_time", "end": "end_time"}
@@ -31,6 +32,36 @@ class BookDateField(forms.DateField):
         super().validate(value)
         if value is not None and not date_in_range(value):
             raise ValidationError(DATE_RANGE_MESSAGE, code="date_range")
+
+
+class Time24Input(forms.TimeInput):
+    """HH:MM on a 24-hour clock, as the grid shows it, whatever the browser's language.
+
+    ``<input type="time">`` is drawn in the operating system's locale (AM/PM in en-US Chrome), so this
+    is a text input with a pattern and a numeric keyboard on phones; it needs no JavaScript.
+    """
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        defaults = {
+            "inputmode": "numeric",
+            "pattern": "([01]?[0-9]|2[0-3])[:.][0-5][0-9]",
+            "placeholder": "HH:MM",
+            "maxlength": "5",
+            "size": "5",
+            "autocomplete": "off",
+            "class": "time24",
+        }
+        super().__init__(attrs={**defaults, **(attrs or {})}, format="%H:%M")
+
+
+class Time24Field(forms.TimeField):
+    """A wall-clock time typed as HH:MM (24 h); "9:05" and "09.05" are read too."""
+
+    widget = Time24Input
+    input_formats = ["%H:%M", "%H.%M"]
+    default_error_messages = {"invalid": "Enter a time on the 24-hour clock as HH:MM, for example 14:30."}
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -52,14 +83,11 @@ class AppointmentForm(forms.Form):
     staff = MemberChoiceField(queryset=Membership.objects.none(), empty_label=None)
     title = forms.CharField(max_length=200)
     date = BookDateField()
-    start_time = forms.TimeField(
-        label="Start", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    )
-    end_time = forms.TimeField(
+    start_time = Time24Field(label="Start", help_text="24 h, HH:MM")
+    end_time = Time24Field(
         label="End",
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        help_text="Empty: the practice's usual appointment length.",
+        help_text="24 h, HH:MM. Empty: the practice's usual appointment length.",
     )
     assignees = MemberMultipleChoiceField(
         queryset=Membership.objects.none(),
@@ -81,6 +109,8 @@ class AppointmentForm(forms.Form):
     busy_time = forms.BooleanField(
         label="Book over busy time (I confirmed with the staff member)", required=False
     )
+    # Asked only when the start is in the past (see ``_ask_about_the_past``).
+    confirm_past = forms.BooleanField(label="Yes, book it in the past", required=False)
 
     def __init__(self, *args, actor: Membership, appointment: Appointment | None = None, **kwargs):
         self.actor = actor
@@ -144,7 +174,28 @@ class AppointmentForm(forms.Form):
         data["overrides"] = Overrides(
             outside_hours=bool(data.get("outside_hours")), busy_time=bool(data.get("busy_time"))
         )
+        self._ask_about_the_past(start)
         return data
+
+    # --- booking in the past: a question, answered by ticking ``confirm_past`` and saving again ---
+
+    asks_past_confirmation = False
+
+    def _ask_about_the_past(self, start: datetime) -> None:
+        """A start in the past (a typo'd year, usually) needs a second, explicit yes.
+
+        Asked for new bookings and for moves into the past; editing the title of an appointment
+        that already happened asks nothing.
+        """
+        if start >= timezone.now() or self.cleaned_data.get("confirm_past"):
+            return
+        if self.appointment is not None and self.appointment.start == start:
+            return
+        self.asks_past_confirmation = True
+        local_day = start.astimezone(self.practice.zone).date()
+        self.add_error(
+            None, ValidationError(f"This is in the past: {format_long_date(local_day)}. Book anyway?")
+        )
 
     def service_fields(self) -> dict:
         """The cleaned values as the booking services take them."""
@@ -225,11 +276,8 @@ class WorkingHoursForm(forms.Form):
                 for part in ("start", "end"):
                     name = f"d{weekday}_{part}{index}"
                     initial = existing[index][0 if part == "start" else 1] if index < len(existing) else None
-                    self.fields[name] = forms.TimeField(
-                        label=f"{day_name.title()} {part} {index + 1}",
-                        required=False,
-                        initial=initial,
-                        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                    self.fields[name] = Time24Field(
+                        label=f"{day_name.title()} {part} {index + 1}", required=False, initial=initial
                     )
                     pair.append(name)
                 day_fields.append(pair)

@@ -28,8 +28,24 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _day_label(value: datetime, this_year: int) -> str:
+    """ "Mon 04 Jan", with the year when it is not the current one ("Mon 04 Jan 1999")."""
+    return f"{value:%a %d %b}" if value.year == this_year else f"{value:%a %d %b %Y}"
+
+
 def format_local_range(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """A range on the practice's wall clock, for people: "Mon 04 Jan 10:00–10:30". The year is
+    said when it is not the current one, so a typo'd year never hides in a confirmation."""
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    this_year = datetime.now(zone).year
     if local_start.date() == local_end.date():
-        return f"{local_start:%a %d %b %H:%M}–{local_end:%H:%M}"
-    return f"{local_start:%a %d %b %H:%M} – {local_end:%a %d %b %H:%M}"
+        return f"{_day_label(local_start, this_year)} {local_start:%H:%M}–{local_end:%H:%M}"
+    return (
+        f"{_day_label(local_start, this_year)} {local_start:%H:%M} – "
+        f"{_day_label(local_end, this_year)} {local_end:%H:%M}"
+    )
+
+
+def format_long_date(day: date) -> str:
+    """ "4 January 1999": a date nobody misreads (the past-booking question)."""
+    return f"{day.day} {day:%B %Y}"

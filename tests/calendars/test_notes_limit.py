@@ -22,6 +22,7 @@ def booking(staff, notes: str) -> dict:
         "start_time": "09:00",
         "end_time": "10:00",
         "notes": notes,
+        "confirm_past": "on",  # a fixed date, in the past once the calendar passes it
     }
 
 

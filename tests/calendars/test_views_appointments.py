@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from freezegun import freeze_time
 from pytest_django.asserts import assertRedirects, assertTemplateNotUsed, assertTemplateUsed
 
 from calendars.busy import BusyInterval, FreshnessWarning
@@ -13,6 +15,13 @@ from tests.conftest import local, login
 
 NEW = "/calendars/appointments/new/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _before_the_booked_week():
+    """These journeys book Mon 23 Nov 2026; they run the week before, so no booking is in the past."""
+    with freeze_time("2026-11-16 12:00:00", tick=True):
+        yield
 
 
 def form_data(staff, **overrides) -> dict:
