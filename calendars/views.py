@@ -243,7 +243,7 @@ def _saved_response(request: HttpRequest, actor: Membership, appointment: Appoin
     retarget(response, region)
     reswap(response, "outerHTML")
     push_url(response, url)
-    return trigger_client_event(response, "modal-close")
+    return trigger_client_event(response, "modal-close", after="settle")
 
 
 def _report(request: HttpRequest, verb: str, appointment: Appointment, warnings=()) -> None:
