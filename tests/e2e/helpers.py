@@ -38,7 +38,9 @@ def week_of(page: Page, portal: str, staff_pk: int, day: date) -> None:
 
 
 def day_column(page: Page, day: date) -> Locator:
-    return page.locator(f'.week-day[data-date="{day.isoformat()}"]')
+    """The day in the week's grid (desktop) or in its agenda (phone): whichever is shown."""
+    iso = day.isoformat()
+    return page.locator(f'.week-day[data-date="{iso}"], .agenda-day[data-date="{iso}"]').filter(visible=True)
 
 
 def appointment_block(page: Page, day: date, title: str) -> Locator:
@@ -162,9 +164,10 @@ def reload_until_visible(page: Page, locator: Locator, timeout: float = 20.0) ->
 
 
 def screen(page: Page, name: str) -> None:
-    """With ``E2E_SCREENS=docs/screens`` set, save this page for the README as ``<name>.png``."""
+    """With ``E2E_SCREENS=docs/screens`` set, save this page (as a desktop shows it) for the README
+    as ``<name>.png``."""
     folder = os.environ.get("E2E_SCREENS")
-    if not folder:
+    if not folder or getattr(page, "viewport_name", "desktop") != "desktop":
         return
     path = Path(folder) if Path(folder).is_absolute() else REPO / folder
     path.mkdir(parents=True, exist_ok=True)
