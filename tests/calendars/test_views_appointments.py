@@ -108,7 +108,7 @@ def test_htmx_booking_returns_the_refreshed_week_grid_and_closes_the_modal(clien
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#week-region"
     assert response["HX-Reswap"] == "outerHTML"
-    assert "modal-close" in response["HX-Trigger-After-Settle"]  # after the new grid is in: focus returns to it
+    assert "modal-close" in response["HX-Trigger-After-Settle"]  # once the new grid is in: focus returns
     assert response["HX-Push-Url"] == f"/calendars/week/?staff={bob.pk}&date=2026-11-23"
     html = response.content.decode()
     assert html.startswith('<section id="week-region"') or 'id="week-region"' in html

@@ -102,7 +102,7 @@ def test_a_booking_is_made_with_the_keyboard_alone(tab, portal, alice, tomorrow)
     expect(modal.get_by_label("Title", exact=True)).to_be_focused()
     tab.keyboard.type("Keyboard check-up")
     start = modal.get_by_label("Start", exact=True)
-    for _ in range(8):  # past the date (prefilled from the week shown): its month, day and year take a Tab each
+    for _ in range(8):  # past the date (prefilled from the week): month, day and year take a Tab each
         tab.keyboard.press("Tab")
         if start.evaluate("el => el === document.activeElement"):
             break
