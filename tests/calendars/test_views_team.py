@@ -207,3 +207,20 @@ def test_the_week_tile_carries_the_whole_title_and_puts_the_patient_first_when_s
     assert 'title="Treatment plan consultation: Ana Ruiz, 09:00–09:30"' in html
     assert 'aria-label="Treatment plan consultation: Ana Ruiz, 09:00–09:30, Booked"' in html
     assert ">Ana Ruiz · Treatment plan consultation</span>" in html
+
+
+@freeze_time("2026-11-25 17:00:00")
+def test_the_week_page_carries_an_agenda_for_narrow_screens(client, alice, bob, book, practice_a):
+    book(bob, local(practice_a, 2026, 11, 26, 9), local(practice_a, 2026, 11, 26, 10), title="Root canal")
+    html = (
+        login(client, alice).get("/calendars/week/", {"staff": bob.pk, "date": "2026-11-26"}).content.decode()
+    )
+    agenda = html.split('<ol class="agenda"')[1].split("</ol>")[0]
+    thursday = agenda.split('data-date="2026-11-26"')[1].split("</li>\n    \n")[0]
+    assert "09:00–10:00" in thursday and "Root canal" in thursday
+    assert 'class="agenda-day is-past" data-date="2026-11-24"' in agenda
+    assert f"/calendars/appointments/new/?staff={bob.pk}&amp;date=2026-11-26" in thursday
+    day = client.get(
+        "/calendars/week/", {"staff": bob.pk, "date": "2026-11-26", "span": "day"}
+    ).content.decode()
+    assert '<ol class="agenda"' not in day  # one column reads well on a phone
