@@ -31,7 +31,7 @@ def test_receptionist_books_for_a_person_from_the_team_day(tab, portal, alice, b
     tab.locator("nav.mainnav").get_by_role("link", name="Calendars").click()
     tab.locator("nav.subnav").get_by_role("link", name="Team", exact=True).click()
     tab.get_by_role("link", name="Next day").click()
-    expect(tab.locator("#team-region h2")).to_contain_text(f"{tomorrow:%B}")
+    expect(tab.locator("#team-region h2")).to_have_text(f"{tomorrow:%A} {tomorrow.day} {tomorrow:%B %Y}")
 
     team_column(tab, bob).get_by_role("link", name="Book Bob, ", exact=False).filter(has_text="11:00").click()
     modal = tab.locator("#modal")
