@@ -213,6 +213,8 @@ def team_filter(request: HttpRequest) -> HttpResponse:
     span = "week" if request.POST.get("span") == "week" else "day"
     if form.is_valid():
         services.team_view_preference_set(membership=actor, member_ids=form.cleaned_data["show"])
+    else:
+        messages.error(request, "That choice names someone outside this practice's team; nothing changed.")
     return redirect(team_url(day, span))
 
 

@@ -129,6 +129,7 @@ def test_the_filter_is_remembered_per_person_and_keeps_to_the_practice(client, a
     assert response.status_code == 302 and "span=week" in response["Location"]
     # charlie is not in Practice A: not a choice, so the form refuses and nothing changes
     assert not TeamViewPreference.objects.filter(membership=alice).exists()
+    assert "nothing changed" in client.get(response["Location"]).content.decode()
     client.post("/calendars/team/filter/", {"show": [str(bob.pk)], "date": "2026-11-23"})
     assert TeamViewPreference.objects.get(membership=alice).shown_member_ids == [bob.pk]
     html = client.get(TEAM, {"date": "2026-11-23"}).content.decode()
