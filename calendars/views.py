@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from copilot.accounts.access import can_manage_member, current_membership
@@ -127,6 +128,7 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
     }
 
 
+@require_safe
 def week(request: HttpRequest) -> HttpResponse:
     """One staff member's week (or day) as a time grid. ``?staff=<membership id>&date=&span=day``."""
     if request.get_membership() is None:
@@ -266,6 +268,7 @@ def _form_response(request: HttpRequest, context: dict) -> HttpResponse:
 # --- appointments ---------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def appointment_new(request: HttpRequest) -> HttpResponse:
     """Book. GET takes ``staff``, ``date`` and ``start`` (HH:MM) to prefill from a clicked slot."""
     actor = current_membership(request)
@@ -308,6 +311,7 @@ def _prefill(request: HttpRequest, actor: Membership) -> dict:
     return initial
 
 
+@require_safe
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = current_membership(request)
     appointment = _appointment_or_404(actor, pk)
@@ -325,6 +329,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "calendars/appointment_detail.html", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = current_membership(request)
     appointment = _managed_appointment_or_404(actor, pk)
@@ -356,6 +361,7 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_response(request, context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST cancels (the appointment and its history are kept)."""
     actor = current_membership(request)
@@ -379,6 +385,7 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "calendars/appointment_cancel.html", context)
 
 
+@require_safe
 def appointment_list(request: HttpRequest) -> HttpResponse:
     """Every appointment of the practice, cancelled ones included, filtered by staff/status/dates."""
     actor = current_membership(request)
@@ -406,6 +413,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 # --- settings -------------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def working_hours(request: HttpRequest, member_id: int) -> HttpResponse:
     """A member's working week. Admins edit anyone's in their practice; staff view their own."""
     actor = current_membership(request)

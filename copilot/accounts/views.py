@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
 
 from .access import current_admin
@@ -53,6 +53,7 @@ def _team_context(admin: Membership, invite_form: InviteForm | None = None) -> d
     }
 
 
+@require_safe
 def team(request: HttpRequest) -> HttpResponse:
     admin = current_admin(request)
     return render(request, "accounts/team.html", _team_context(admin))
@@ -156,6 +157,7 @@ def team_invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResp
 # --- The invited person's side: works without a practice (she may not belong to one yet) ------------
 
 
+@require_safe
 def invitations(request: HttpRequest) -> HttpResponse:
     """Invitations waiting for the signed-in person (addressed to her verified primary address)."""
     return render(
@@ -163,6 +165,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: shows the invitation to the person it was sent to, and to no one else (404)."""
     max_age = settings.INVITATION_EXPIRE_DAYS * 24 * 3600
