@@ -11,18 +11,10 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from copilot.admin_access import SuperuserOnly
+
 from .models import Appointment, AppointmentChange, WorkingHours
 from .services import Source, appointment_cancel
-
-
-class SuperuserOnly:
-    """Admin of rows that span practices: visible to superusers, never to other staff accounts."""
-
-    def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_superuser
 
 
 class AppointmentChangeInline(SuperuserOnly, admin.TabularInline):

@@ -1,9 +1,14 @@
-"""Django admin for the Google integration: read-only views of sync state, with repair actions."""
+"""Django admin for the Google integration: read-only views of sync state, with repair actions.
+
+Superusers only: busy blocks and event links carry appointment data of every practice.
+"""
 
 from __future__ import annotations
 
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin, messages
+
+from copilot.admin_access import SuperuserOnly
 
 from . import services
 from .google import channels, pull, push
@@ -13,8 +18,8 @@ from .selectors import connection_backlog
 # --- Inbound sync: busy time and push channels (pull side) -----------------------------------------
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Rows the sync engine owns: people look and use the actions, never edit."""
+class _ReadOnly(SuperuserOnly, admin.ModelAdmin):
+    """Rows the sync engine owns: superusers look and use the actions, never edit."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -73,7 +78,7 @@ class WatchChannelAdmin(_ReadOnly):
 # --- Connections and the push outbox ----------------------------------------------------------------
 
 
-class CalendarInline(admin.TabularInline):
+class CalendarInline(SuperuserOnly, admin.TabularInline):
     model = GoogleCalendar
     extra = 0
     can_delete = False

@@ -1,17 +1,27 @@
+"""Django admin for practices, people and invitations: superusers only (they span every practice).
+
+allauth's email addresses and django-q's queued and finished tasks (queued email carries
+invitation and password-reset links) are superusers-only too.
+"""
+
+from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django_q.models import Failure, OrmQ, Schedule, Success
+
+from copilot.admin_access import SuperuserOnly, superusers_only
 
 from .models import Invitation, Membership, Practice, User
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(SuperuserOnly, admin.TabularInline):
     model = Membership
     extra = 0
     raw_id_fields = ("user",)
 
 
 @admin.register(Practice)
-class PracticeAdmin(admin.ModelAdmin):
+class PracticeAdmin(SuperuserOnly, admin.ModelAdmin):
     list_display = ("name", "slug", "time_zone", "default_appointment_minutes", "external_title_privacy")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -19,7 +29,7 @@ class PracticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(SuperuserOnly, admin.ModelAdmin):
     list_display = ("user", "practice", "role", "is_active", "created")
     list_filter = ("role", "is_active", "practice")
     search_fields = ("user__email", "user__first_name", "user__last_name", "practice__name")
@@ -27,7 +37,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(SuperuserOnly, admin.ModelAdmin):
     """Read-only: invitations change through the Team page and the invited person's answer."""
 
     list_display = ("email", "practice", "role", "state", "sent", "responded")
@@ -42,7 +52,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SuperuserOnly, BaseUserAdmin):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_staff", "is_active")
     search_fields = ("email", "first_name", "last_name")
@@ -53,3 +63,6 @@ class UserAdmin(BaseUserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+superusers_only(EmailAddress, Schedule, Success, Failure, OrmQ)
