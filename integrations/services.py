@@ -107,7 +107,20 @@ def connection_from_oauth(
     connection.save()
     if was in {State.NEEDS_RECONNECT, State.MISSING_PERMISSIONS} and connection.state == State.ACTIVE:
         tasks.enqueue_catch_up(connection.pk)
+    if connection.state != State.MISSING_PERMISSIONS and not connection.calendars.exists():
+        # The picker (where the callback sends her next) never calls Google on a GET: load the
+        # calendar list now, once the connection is saved, so her first visit shows it.
+        transaction.on_commit(lambda: _load_first_calendar_list(connection.pk))
     return connection
+
+
+def _load_first_calendar_list(connection_id: int) -> None:
+    """Read a new connection's calendar list; when Google fails, the picker offers to load it."""
+    connection = GoogleConnection.objects.get(pk=connection_id)
+    try:
+        connection_refresh_calendars(connection=connection)
+    except client.GoogleError as error:
+        logger.warning("Calendar list of connection %s not loaded at connect: %s", connection_id, error)
 
 
 def open_session(connection: GoogleConnection) -> client.GoogleSession:

@@ -137,7 +137,8 @@ def connect_member(
     connection = connection_from_oauth(user=member.user, social_account=social_account, token_response=answer)
     if linked is False:
         return connection
-    connection_refresh_calendars(connection=connection)
+    if not connection.calendars.exists():  # loaded at connect already when the commit ran
+        connection_refresh_calendars(connection=connection)
     connection_choose_calendars(
         connection=connection, linked_calendar_id=linked or email, conflict_calendar_ids=list(conflicts)
     )

@@ -42,32 +42,53 @@ def load_calendars(client, connection) -> None:
     assert client.post(url, {"refresh": "1"}, HTTP_HOST=HOST)["Location"] == url
 
 
-def test_full_consent_connects_and_lists_calendars_with_access_roles(bob_client, bob, google):
+def test_full_consent_connects_and_lists_calendars_with_access_roles(
+    bob_client, bob, google, django_capture_on_commit_callbacks
+):
     email = bob.user.email
     google.user("owner@elsewhere.test")
     shared = {
         role: google.calendar("owner@elsewhere.test", f"Shared {role}", acl=[{"email": email, "role": role}])
         for role in ("freeBusyReader", "reader", "writer")
     }
-    response = connect_through_consent(bob_client, email=email)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = connect_through_consent(bob_client, email=email)
     connection = GoogleConnection.objects.get(user=bob.user)
     assert response.status_code == 302
     assert response["Location"] == reverse("integrations:choose_calendars", args=[connection.pk])
     assert connection.google_email == email
     assert connection.state == State.SETUP
     assert CALENDAR in connection.scopes
+    # The calendar list was loaded at connect: the first visit of the picker shows it, and that
+    # plain GET still never calls Google.
     google.reset_stats()
-    first = bob_client.get(response["Location"], HTTP_HOST=HOST).content.decode()
-    assert "Load calendars from Google" in first and google.api_requests() == 0
-    assert not GoogleCalendar.objects.filter(connection=connection).exists(), "a GET writes nothing"
-    load_calendars(bob_client, connection)
     page = bob_client.get(response["Location"], HTTP_HOST=HOST)
+    assert google.api_requests() == 0
     html = page.content.decode()
+    assert "Load calendars from Google" not in html
     roles = {c.calendar_id: c.access_role for c in GoogleCalendar.objects.filter(connection=connection)}
     assert roles == {email: "owner", **{cid: role for role, cid in shared.items()}}
     assert "primary" in html and shared["reader"] in html
     # Read-only calendars cannot be picked as the linked calendar, and say why.
     assert html.count("read-only: appointments cannot be written here") == 2
+
+
+def test_when_google_fails_at_connect_the_picker_offers_to_load_the_list(
+    bob_client, bob, google, django_capture_on_commit_callbacks
+):
+    google.user(bob.user.email, "Bob")
+    authorize = start_connect(bob_client)
+    callback = consent(authorize, email=bob.user.email)
+    google.faults(rate=1.0, statuses=[503])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = finish(bob_client, callback)
+    google.clear_faults()
+    connection = GoogleConnection.objects.get(user=bob.user)
+    assert response["Location"] == reverse("integrations:choose_calendars", args=[connection.pk])
+    picker = bob_client.get(response["Location"], HTTP_HOST=HOST).content.decode()
+    assert "Load calendars from Google" in picker
+    load_calendars(bob_client, connection)
+    assert connection.calendars.filter(calendar_id=bob.user.email).exists()
 
 
 def test_choosing_linked_and_conflict_calendars_activates_sync(bob_client, bob, google):
