@@ -1,5 +1,5 @@
 """Two practices with data: alice's Practice A (bob works there, appointments with patient names,
-a Google connection) and charlie's Practice B, who must reach nothing of it."""
+a Google connection, a pending invitation) and charlie's Practice B, who must reach nothing of it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from django.apps import apps
 from django.utils import timezone
 
 from calendars.models import WorkingHours
-from copilot.accounts.models import Membership, Practice, User
+from copilot.accounts.models import Invitation, Membership, Practice, User
+from copilot.accounts.services import invitation_token
 from tests.conftest import PASSWORD
 from tests.integrations.google.conftest import connect, google  # noqa: F401  (fixtures)
 
@@ -61,6 +62,7 @@ def scene(alice, bob, charlie, book, connect) -> Scene:  # noqa: F811
         start = datetime.combine(day, time(hour), tzinfo=zone)
         book(member, start, start + timedelta(minutes=30), title=title)
     connect(alice)
+    Invitation.objects.create(practice=alice.practice, email="dora@elsewhere.test", invited_by=alice.user)
     return Scene(alice=alice, bob=bob, charlie=charlie, titles=A_TITLES)
 
 
@@ -71,3 +73,17 @@ def practice_a_ids() -> list[int]:
         if model._meta.pk.get_internal_type() in {"AutoField", "BigAutoField"}:
             ids.update(model.objects.filter(pk__lt=B_IDS_FROM).values_list("pk", flat=True))
     return sorted(ids)
+
+
+# How Practice A's objects are named by URL parameters that are not ids: by parameter name, else by
+# converter. A new kind of parameter gets an entry here (test_the_walk_covers_the_portals_object_urls
+# insists), so the walk aims at real objects of Practice A rather than at values that name nothing.
+def practice_a_values() -> dict[str, list[str]]:
+    ids = practice_a_ids()
+    return {
+        # An invitation's emailed link: signed ids, valid and unexpired (every id of A's rows, so
+        # A's invitations are among them).
+        "token": [invitation_token(Invitation(pk=pk)) for pk in ids],
+        # A practice's public address (a booking page, say) names the practice by its slug.
+        "slug": list(Practice.objects.filter(pk__lt=B_IDS_FROM).values_list("slug", flat=True)),
+    }
