@@ -191,6 +191,7 @@ def _team_context(actor: Membership, day: date, span: str) -> dict:
     }
 
 
+@require_safe
 def team(request: HttpRequest) -> HttpResponse:
     """The whole team side by side: ``?date=`` and ``span=week`` (lanes) or the day (columns)."""
     if request.get_membership() is None:
@@ -204,6 +205,7 @@ def team(request: HttpRequest) -> HttpResponse:
     return render(request, "calendars/team.html", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def team_filter(request: HttpRequest) -> HttpResponse:
     """POST: remember whom to show on the team views, then back to the team view it came from."""
     actor = current_membership(request)
