@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from copilot.accounts.models import User
 
-from . import tasks
+from . import queue
 from .google import client
 from .models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
 from .selectors import connection_backlog
@@ -106,7 +106,7 @@ def connection_from_oauth(
     connection.reconnect_email_sent_at = None
     connection.save()
     if was in {State.NEEDS_RECONNECT, State.MISSING_PERMISSIONS} and connection.state == State.ACTIVE:
-        tasks.enqueue_catch_up(connection.pk)
+        queue.enqueue_catch_up(connection.pk)
     if connection.state != State.MISSING_PERMISSIONS and not connection.calendars.exists():
         # The picker (where the callback sends her next) never calls Google on a GET: load the
         # calendar list now, once the connection is saved, so her first visit shows it.
@@ -213,7 +213,7 @@ def connection_choose_calendars(
     _set_state(connection, _state_after_grant(connection))
     connection.save()
     switched_from = previous.pk if previous and previous.pk != linked.pk else None
-    tasks.enqueue_resync(connection.pk, switched_from)
+    queue.enqueue_resync(connection.pk, switched_from_calendar_pk=switched_from)
     return connection
 
 
@@ -278,7 +278,7 @@ def connection_sync_now(*, connection: GoogleConnection) -> bool:
     if connection.state != State.ACTIVE:
         return False
     GoogleConnection.objects.filter(pk=connection.pk).update(retry_after=None)
-    tasks.enqueue_catch_up(connection.pk)
+    queue.enqueue_catch_up(connection.pk)
     return True
 
 
@@ -304,7 +304,7 @@ def connection_check_health(*, connection: GoogleConnection) -> GoogleConnection
         _set_state(connection, _state_after_grant(connection))
     connection.save()
     if was == State.MISSING_PERMISSIONS and connection.state == State.ACTIVE:
-        tasks.enqueue_catch_up(connection.pk)
+        queue.enqueue_catch_up(connection.pk)
     return connection
 
 

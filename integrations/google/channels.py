@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .. import services, tasks
+from .. import queue, services
 from ..models import GoogleCalendar, GoogleConnection, WatchChannel
 from . import client
 
@@ -169,7 +169,7 @@ def request_pull(calendar_pk: int) -> bool:
         .update(pull_queued_at=now)
     )
     if claimed:
-        tasks.enqueue_pull(calendar_pk)
+        queue.enqueue_pull(calendar_pk)
     return bool(claimed)
 
 

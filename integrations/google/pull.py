@@ -27,14 +27,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from calendars.limits import NOTES_MAX_LENGTH
 from calendars.models import Appointment, AppointmentChange
 from calendars.services import appointment_cancel, appointment_update
 from copilot.accounts.models import Practice
 
-from .. import services, tasks
+from .. import queue, services
 from ..models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection
 from . import client, mapping
 from .channels import ensure_channel, stop_channels_for
@@ -671,7 +670,7 @@ def poll_all() -> int:
     """
     ids = list(_connections_to_pull())
     for connection_id in ids:
-        async_task(f"{__name__}.pull_connection", connection_id, group="google")
+        queue.send_pull(connection_id)
     return len(ids)
 
 
@@ -679,7 +678,7 @@ def reconcile_all() -> int:
     """Daily: a full pull of every active connection (catches anything missed), healing channels."""
     ids = list(_connections_to_pull())
     for connection_id in ids:
-        async_task(f"{__name__}.pull_connection", connection_id, True, full=True, group="google")
+        queue.send_pull(connection_id, full=True)
     return len(ids)
 
 
@@ -689,5 +688,5 @@ def force_full_resync(calendar_pks: Iterable[int]) -> int:
     GoogleCalendar.objects.filter(pk__in=pks).update(sync_token="", busy_refreshed_at=None)
     with transaction.atomic():
         for pk in pks:
-            tasks.enqueue_pull(pk)
+            queue.enqueue_pull(pk)
     return len(pks)

@@ -19,12 +19,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from calendars.models import Appointment
 from copilot.accounts.models import Membership, Practice
 
-from .. import services, tasks
+from .. import queue, services
 from ..models import EventLink, GoogleCalendar, GoogleConnection
 from . import client, mapping
 
@@ -69,7 +68,7 @@ def _route_to_connections(user_ids: set[int]) -> None:
     if waiting:
         EventLink.objects.filter(member__user_id__in=waiting, needs_push=True).update(state=LinkState.WAITING)
     for connection_id in set(ready.values()):
-        tasks.enqueue_push(connection_id)
+        queue.enqueue_push(connection_id)
 
 
 # --- Claiming a connection ----------------------------------------------------------------------------
@@ -569,7 +568,7 @@ def drain_outboxes() -> int:
         .values_list("pk", flat=True)
     )
     for connection_id in ids:
-        async_task("integrations.tasks.push_connection", connection_id, group="google")
+        queue.send_push(connection_id)
     return len(ids)
 
 

@@ -21,7 +21,7 @@ from django.test import Client
 from django.utils import timezone
 from django_q.models import OrmQ, Task
 
-from integrations import tasks
+from integrations import queue
 from integrations.models import WatchChannel
 
 from .conftest import connect_member, on_sqlite, scale
@@ -72,13 +72,13 @@ def test_a_flood_of_forged_notifications_starts_no_sync(live_server, google, sta
         last_message_number=10,
     )
     pulls: Counter = Counter()
-    real_enqueue = tasks.enqueue_pull
+    real_enqueue = queue.enqueue_pull
 
     def counting_enqueue(calendar_pk: int) -> None:
         pulls[calendar_pk] += 1
         real_enqueue(calendar_pk)
 
-    monkeypatch.setattr(tasks, "enqueue_pull", counting_enqueue)
+    monkeypatch.setattr(queue, "enqueue_pull", counting_enqueue)
     browser = Client()
     browser.force_login(member.user)
     person = requests.Session()
