@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     [member] = common.make_staff(practice, 1)
     connection = common.connect(env, member)
     fill_google(connection, count)
-    pull.pull_connection(connection.pk)
+    pull.pull_account(connection.pk)
     blocks = BusyBlock.objects.filter(calendar__connection=connection).count()
     assert blocks == count, f"{blocks} busy blocks stored for {count} events"
 

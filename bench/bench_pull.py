@@ -67,17 +67,17 @@ def incremental_sync(env: common.Env, member, connection, count: int, prefix: st
     from integrations.services import open_session
 
     calendar = connection.calendars.get(is_linked=True)
-    pull.pull_calendar(calendar.pk)  # the first (full) sync: from here on, a token
+    pull.pull_one_calendar(calendar.pk)  # the first (full) sync: from here on, a token
     session = open_session(connection)
     _write_events(session, calendar.calendar_id, count, prefix=prefix)
     began = time.perf_counter()
-    result = pull.pull_calendar(calendar.pk)
+    result = pull.pull_one_calendar(calendar.pk)
     seconds = time.perf_counter() - began
     stored = BusyBlock.objects.filter(calendar=calendar).count()
 
     _write_events(session, calendar.calendar_id, count, edit=True, prefix=prefix)
     tracemalloc.start()
-    pull.pull_calendar(calendar.pk)
+    pull.pull_one_calendar(calendar.pk)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {
@@ -133,7 +133,7 @@ def webhook_latency(env: common.Env, member, connection, edits: int) -> list[flo
     from integrations.services import open_session
 
     settings.PUBLIC_BASE_URL = serve_django()
-    pull.pull_connection(connection.pk, ensure_channels=True)
+    pull.pull_account(connection.pk, ensure_channels=True)
     assert WatchChannel.objects.filter(calendar__connection=connection, stopped_at__isnull=True).exists()
     zone = member.practice.zone
     day = datetime.now(zone).date() + timedelta(days=3)
@@ -146,7 +146,7 @@ def webhook_latency(env: common.Env, member, connection, edits: int) -> list[flo
         title="Check-up",
         created_by=None,
     ).appointment
-    push.push_connection(connection.pk)
+    push.push_due_links(connection.pk)
     event_id = common.wait_for(
         lambda: (
             EventLink.objects.filter(appointment=appointment)

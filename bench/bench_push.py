@@ -113,10 +113,10 @@ def writes_per_change(env: common.Env, member, connection) -> dict[str, int]:
     start = datetime(day.year, day.month, day.day, 9, tzinfo=zone)
 
     def measured(change) -> int:
-        push.push_connection(connection.pk)  # nothing else waiting
+        push.push_due_links(connection.pk)  # nothing else waiting
         common.reset_stats(env)
         change()
-        push.push_connection(connection.pk)
+        push.push_due_links(connection.pk)
         return common.http_requests(common.emulator_stats(env))
 
     box = {}
@@ -149,7 +149,7 @@ def writes_per_change(env: common.Env, member, connection) -> dict[str, int]:
 
 def resync_vs_sequential(env: common.Env, batched_member, sequential_member, count: int) -> dict:
     """Resync ``count`` appointments in batches vs. one request each, with 50 ms per Google request."""
-    from integrations.google import client, mapping, push
+    from integrations.google import client, mapping, resync
     from integrations.models import EventLink, GoogleConnection
     from integrations.services import open_session
 
@@ -163,7 +163,7 @@ def resync_vs_sequential(env: common.Env, batched_member, sequential_member, cou
 
     common.reset_stats(env)
     started = time.perf_counter()
-    counts = push.resync_connection(batched.pk)
+    counts = resync.resync_linked_calendar(batched.pk)
     batched_seconds = time.perf_counter() - started
     batched_requests = common.http_requests(common.emulator_stats(env))
     synced = EventLink.objects.filter(member=batched_member, needs_push=False, state="synced").count()

@@ -2,16 +2,17 @@
 
 Explicit registration instead of Django signals: the booking services call
 ``appointment_changed`` themselves, so the flow is visible and ordered. The
-integrations app registers a listener that marks its Google outbox.
+integrations app registers a listener that marks its Google outbox. Where a change came from
+is in the appointment's history (``AppointmentChange.source``), not told to listeners.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .models import Appointment, AppointmentChange
+from .models import Appointment
 
-AppointmentListener = Callable[..., None]
+AppointmentListener = Callable[[Appointment], None]
 
 _listeners: list[AppointmentListener] = []
 
@@ -21,12 +22,7 @@ def register_appointment_listener(listener: AppointmentListener) -> None:
         _listeners.append(listener)
 
 
-def appointment_changed(
-    appointment: Appointment,
-    *,
-    source: str = AppointmentChange.Source.PORTAL,
-    previous_staff_id: int | None = None,
-) -> None:
+def appointment_changed(appointment: Appointment) -> None:
     """Tell listeners that ``appointment`` changed. Called inside the service's transaction."""
     for listener in _listeners:
-        listener(appointment, source=source, previous_staff_id=previous_staff_id)
+        listener(appointment)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from copilot.accounts.models import Membership, Practice
 
@@ -14,6 +15,8 @@ from . import busy
 from .expressions import EpochSeconds
 from .models import Appointment, AppointmentChange, TeamViewPreference, WorkingHours
 from .timezones import day_bounds
+
+T = TypeVar("T", datetime, float)
 
 
 def appointments_in_range(
@@ -122,10 +125,11 @@ class Slot:
     end: datetime
 
 
-def _subtract(
-    free: list[tuple[datetime, datetime]], taken: Iterable[tuple[datetime, datetime]]
-) -> list[tuple[datetime, datetime]]:
-    """Free intervals minus taken ones; both sorted by start. One sweep, O(n + m)."""
+def subtract(free: list[tuple[T, T]], taken: Iterable[tuple[T, T]]) -> list[tuple[T, T]]:
+    """The parts of ``free`` not covered by any of ``taken`` (all half-open [start, end)).
+
+    Both sorted by start. One sweep, O(n + m).
+    """
     result = []
     taken = list(taken)
     index = 0
@@ -166,7 +170,7 @@ def _free_spans(member: Membership, start_date: date, end_date: date) -> list[tu
     )
     taken.extend(busy.busy_spans(member=member, start=range_start, end=range_end))
     taken.sort()
-    return _subtract(sorted(working), taken)
+    return subtract(sorted(working), taken)
 
 
 def free_intervals(
@@ -234,3 +238,43 @@ def appointments_for_list(
 def appointment_history(*, appointment: Appointment) -> QuerySet[AppointmentChange]:
     """An appointment's history, newest first, with who made each change."""
     return appointment.changes.select_related("actor").order_by("-at", "-pk")
+
+
+def practice_ids_of_appointments(*, appointment_ids: Iterable[int]) -> dict[int, int]:
+    """Appointment id → its practice's id, for those of ``appointment_ids`` that exist."""
+    ids = list(appointment_ids)
+    if not ids:
+        return {}
+    return dict(Appointment.objects.filter(pk__in=ids).values_list("pk", "practice_id"))
+
+
+def member_appointment_times(
+    *, member: Membership, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """(start, end) of the booked appointments ``member`` takes part in (as staff or assignee)
+    overlapping [start, end)."""
+    return list(
+        Appointment.objects.filter(status=Appointment.Status.BOOKED, start__lt=end, end__gt=start)
+        .filter(Q(staff=member) | Q(assignees=member))
+        .values_list("start", "end")
+        .distinct()
+    )
+
+
+def upcoming_appointments_of_members(*, member_ids: list[int], since: datetime) -> set[tuple[int, int]]:
+    """(appointment id, member id) for every appointment ending at or after ``since`` that one of
+    ``member_ids`` takes part in, as its staff member or an assignee."""
+    upcoming = Appointment.objects.filter(end__gte=since).filter(
+        Q(staff_id__in=member_ids) | Q(assignees__in=member_ids)
+    )
+    pairs = {
+        (appointment_id, staff_id)
+        for appointment_id, staff_id in upcoming.values_list("pk", "staff_id").distinct()
+        if staff_id in member_ids
+    }
+    pairs.update(
+        Appointment.assignees.through.objects.filter(
+            appointment__in=upcoming, membership_id__in=member_ids
+        ).values_list("appointment_id", "membership_id")
+    )
+    return pairs

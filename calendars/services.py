@@ -141,8 +141,10 @@ def _save_guarded(appointment: Appointment, practice: Practice) -> None:
         raise BookingError({"start": message}, code="overlap") from exc
 
 
-def _record(appointment: Appointment, *, actor: User | None, source: str, action: str, summary: str) -> None:
-    AppointmentChange.objects.create(
+def _record(
+    appointment: Appointment, *, actor: User | None, source: str, action: str, summary: str
+) -> AppointmentChange:
+    return AppointmentChange.objects.create(
         appointment=appointment, actor=actor, source=source, action=action, summary=summary[:500]
     )
 
@@ -206,7 +208,7 @@ def _book_locked(
     appointment.assignees.set(assignee_list)
     when = format_local_range(start, end, practice.zone)
     _record(appointment, actor=created_by, source=Source.PORTAL, action="booked", summary=f"Booked {when}")
-    hooks.appointment_changed(appointment, source=Source.PORTAL)
+    hooks.appointment_changed(appointment)
     return appointment
 
 
@@ -301,7 +303,7 @@ def _update_locked(*, appointment: Appointment, actor, source, overrides, **chan
         action="changed",
         summary=_describe_changes(appointment, changed, practice),
     )
-    hooks.appointment_changed(appointment, source=source, previous_staff_id=previous_staff_id)
+    hooks.appointment_changed(appointment)
     return appointment
 
 
@@ -326,7 +328,7 @@ def appointment_cancel(
     appointment.save(update_fields=["status", "has_conflict", "version", "updated"])
     summary = "Cancelled" + (f": {reason}" if reason else "")
     _record(appointment, actor=actor, source=source, action="cancelled", summary=summary)
-    hooks.appointment_changed(appointment, source=source)
+    hooks.appointment_changed(appointment)
     return appointment
 
 
@@ -357,3 +359,31 @@ def team_view_preference_set(*, membership: Membership, member_ids: list[int]) -
             membership=membership, defaults={"shown_member_ids": kept}
         )
     return kept
+
+
+# --- Changes from outside the portal (the Google sync) ------------------------------------------
+
+
+def appointment_lock(*, appointment_id: int) -> bool:
+    """Lock the appointment's row until the caller's transaction ends; False when it no longer exists.
+
+    The booking services lock the appointment first; a change arriving from outside takes this
+    lock before its own rows, so both follow the book's order. Only that row is locked (a joined
+    FOR UPDATE would also lock the practice and hold up every booking there). Raises
+    ``TransactionManagementError`` outside ``transaction.atomic``.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("appointment_lock needs an open transaction")
+    return bool(
+        list(
+            Appointment.objects.select_for_update(of=("self",), no_key=True)
+            .filter(pk=appointment_id)
+            .values_list("pk")
+        )
+    )
+
+
+@transaction.atomic
+def appointment_record_conflict(*, appointment: Appointment, source: str, summary: str) -> AppointmentChange:
+    """Write into the history that a change from ``source`` met one made in the portal, and which won."""
+    return _record(appointment, actor=None, source=source, action="conflict", summary=summary)

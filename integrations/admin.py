@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from copilot.admin_access import SuperuserOnly
 
 from . import services
-from .google import channels, pull, push
+from .google import channels, outbox, pull
 from .models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
 from .selectors import connection_backlog
 
@@ -179,7 +179,7 @@ class EventLinkAdmin(_ReadOnly):
 
     @admin.action(description="Retry failed pushes")
     def retry_failed(self, request, queryset) -> None:
-        count = push.retry_failed(list(queryset.values_list("pk", flat=True)))
+        count = outbox.retry_failed(list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} failed push(es) queued again.")
 
 

@@ -13,7 +13,7 @@ class IntegrationsConfig(AppConfig):
         from calendars.member_status import register_member_status_provider
 
         from .busy import GoogleBusySource
-        from .google.push import on_appointment_changed
+        from .google.outbox import on_appointment_changed
         from .member_status import GoogleConnectionStatus
         from .schedules import install_schedules
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from calendars.busy import BUSY, BusyInterval, FreshnessWarning
 from calendars.expressions import EpochSeconds
-from calendars.models import Appointment
+from calendars.selectors import member_appointment_times, subtract
 from copilot.accounts.models import Membership
 
 from . import services
@@ -28,25 +28,6 @@ from .models import BusyBlock, GoogleCalendar, GoogleConnection
 logger = logging.getLogger(__name__)
 SPANS_CACHE_SECONDS = 300
 Span = tuple[datetime, datetime]
-
-
-def subtract(spans: list[Span], cuts: list[Span]) -> list[Span]:
-    """The parts of ``spans`` not covered by any of ``cuts`` (both lists of [start, end))."""
-    result = []
-    cuts = sorted(cuts)
-    for start, end in sorted(spans):
-        cursor = start
-        for cut_start, cut_end in cuts:
-            if cut_end <= cursor or cut_start >= end:
-                continue
-            if cut_start > cursor:
-                result.append((cursor, cut_start))
-            cursor = max(cursor, cut_end)
-            if cursor >= end:
-                break
-        if cursor < end:
-            result.append((cursor, end))
-    return result
 
 
 class GoogleBusySource:
@@ -198,7 +179,8 @@ class GoogleBusySource:
         except client.GoogleError as error:
             logger.info("Live free/busy check of connection %s failed: %s", connection.pk, error)
             return False
-        own = _own_appointments(member, start, end)
+        # This practice's appointments of the member: free/busy shows them too, but they are not busy *time*.
+        own = member_appointment_times(member=member, start=start, end=end)
         with transaction.atomic():
             for calendar in calendars:
                 spans = answer.get(calendar.calendar_id)
@@ -208,23 +190,14 @@ class GoogleBusySource:
         return True
 
 
-def _own_appointments(member: Membership, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """This practice's appointments of the member: free/busy shows them too, but they are not busy *time*."""
-    return list(
-        Appointment.objects.filter(status=Appointment.Status.BOOKED, start__lt=end, end__gt=start)
-        .filter(Q(staff=member) | Q(assignees=member))
-        .values_list("start", "end")
-        .distinct()
-    )
-
-
 def _store_new_busy(
     calendar: GoogleCalendar, spans: list[Span], own: list[Span], start: datetime, end: datetime
 ) -> None:
     known = list(
         BusyBlock.objects.filter(calendar=calendar, start__lt=end, end__gt=start).values_list("start", "end")
     )
-    fresh = subtract([(max(s, start), min(e, end)) for s, e in spans], known + own)
+    clipped = sorted((max(s, start), min(e, end)) for s, e in spans)
+    fresh = subtract(clipped, sorted(known + own))
     BusyBlock.objects.bulk_create(
         [BusyBlock(calendar=calendar, event_id="", start=s, end=e) for s, e in fresh if e > s]
     )

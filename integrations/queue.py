@@ -35,9 +35,9 @@ def enqueue_catch_up(connection_id: int) -> None:
     _send_on_commit("sync_connection", connection_id)
 
 
-def enqueue_resync(connection_id: int, *, switched_from_calendar_pk: int | None = None) -> None:
+def enqueue_resync(connection_id: int) -> None:
     """After connecting or choosing calendars: write upcoming appointments, watch, pull."""
-    _send_on_commit("resync_connection", connection_id, switched_from_calendar_pk)
+    _send_on_commit("resync_connection", connection_id)
 
 
 def enqueue_pull(calendar_pk: int) -> None:

@@ -1,7 +1,7 @@
 """State changes of Google connections: connect, choose calendars, failures, health, unlink.
 
-The sync engine (``integrations/google/push.py`` and ``pull.py``) calls these to record
-what Google said; the portal's views call them for what people do.
+The sync engine (``integrations/google/``) calls these to record what Google said; the portal's
+views call them for what people do.
 """
 
 from __future__ import annotations
@@ -199,7 +199,6 @@ def connection_choose_calendars(
     unknown = set(conflict_calendar_ids) - set(calendars)
     if unknown:
         raise ValidationError({"conflicts": "Choose conflict calendars from this account's list."})
-    previous = GoogleCalendar.objects.filter(user=connection.user, is_linked=True).first()
     GoogleCalendar.objects.filter(user=connection.user, is_linked=True).exclude(pk=linked.pk).update(
         is_linked=False
     )
@@ -212,8 +211,7 @@ def connection_choose_calendars(
     ).delete()
     _set_state(connection, _state_after_grant(connection))
     connection.save()
-    switched_from = previous.pk if previous and previous.pk != linked.pk else None
-    queue.enqueue_resync(connection.pk, switched_from_calendar_pk=switched_from)
+    queue.enqueue_resync(connection.pk)
     return connection
 
 

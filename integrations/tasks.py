@@ -4,35 +4,38 @@ safe to run twice. Nothing imports this module; work is enqueued by name through
 
 from __future__ import annotations
 
-from .google import channels, pull, push
+from .google import channels, outbox, pull, push, resync
 from .models import GoogleConnection
 from .services import connection_check_health
 
 
 def push_connection(connection_id: int) -> dict:
-    return push.push_connection(connection_id)
+    return push.push_due_links(connection_id)
 
 
 def pull_connection(connection_id: int, *, full: bool = False) -> dict:
     """An incremental pull of every selected calendar; ``full`` re-reads them whole and heals channels."""
-    return pull.pull_connection(connection_id, ensure_channels=full, full=full)
+    return pull.pull_account(connection_id, ensure_channels=full, full=full)
 
 
 def pull_calendar(calendar_pk: int) -> dict:
-    return pull.pull_calendar(calendar_pk)
+    return pull.pull_one_calendar(calendar_pk)
 
 
 def sync_connection(connection_id: int) -> dict:
     """Catch up: push everything that waited, then pull."""
-    pushed = push.push_connection(connection_id)
-    pulled = pull.pull_connection(connection_id)
+    pushed = push.push_due_links(connection_id)
+    pulled = pull.pull_account(connection_id)
     return {"pushed": pushed, "pulled": pulled}
 
 
-def resync_connection(connection_id: int, switched_from_calendar_pk: int | None = None) -> dict:
-    """Write every upcoming appointment into the linked calendar, then pull and open channels."""
-    pushed = push.resync_connection(connection_id, switched_from_calendar_pk=switched_from_calendar_pk)
-    pulled = pull.pull_connection(connection_id, ensure_channels=True)
+def resync_connection(connection_id: int, _switched_from_calendar_pk: int | None = None) -> dict:
+    """Write every upcoming appointment into the linked calendar, then pull and open channels.
+
+    (The second argument is ignored: tasks queued by earlier versions still carry it.)
+    """
+    pushed = resync.resync_linked_calendar(connection_id)
+    pulled = pull.pull_account(connection_id, ensure_channels=True)
     return {"pushed": pushed, "pulled": pulled}
 
 
@@ -48,7 +51,7 @@ def check_connection(connection_id: int) -> str:
 
 def drain_outboxes() -> int:
     """Push every connection with waiting changes whose backoff has passed."""
-    return push.drain_outboxes()
+    return outbox.drain_outboxes()
 
 
 def poll_connections() -> int:

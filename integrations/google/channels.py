@@ -23,18 +23,12 @@ from django.utils import timezone
 from .. import queue, services
 from ..models import GoogleCalendar, GoogleConnection, WatchChannel
 from . import client
+from .events import number_from_digits
 
 logger = logging.getLogger(__name__)
 
 PULL_FLAG_STALE = timedelta(minutes=5)  # a queued-pull flag older than this is ignored
 RENEW_BEFORE = timedelta(days=1)
-
-
-def _message_number(value: object) -> int | None:
-    """The notification's message number when it fits a BigIntegerField (for diagnostics only)."""
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        return int(value)
-    return None
 
 
 def webhook_address() -> str:
@@ -202,7 +196,7 @@ def receive_notification(
     # heard: anyone holding the token could otherwise send a huge number once and make every real
     # later notification look like a replay. The pull is idempotent and debounced, so a replayed
     # message costs at most one incremental pull (and the webhook is rate-limited per channel).
-    number = _message_number(message_number)
+    number = number_from_digits(message_number, max_digits=18)  # fits a BigIntegerField
     if number is not None and number != channel.last_message_number:
         WatchChannel.objects.filter(pk=channel.pk).update(last_message_number=number)
     if resource_state == "sync":

@@ -1,58 +1,46 @@
-"""Google → Copilot: the inbound half of the sync engine.
+"""Google → Copilot: pull each selected calendar's changes.
 
-Every selected calendar is read with ``events.list`` (singleEvents) and a sync token, page by
-page, in bounded memory. What is read becomes one of two things:
-
-* **Our events** (tagged by ``mapping.tags_for``): the staff member's own copy drives the
-  appointment through the book's services (``source="google"``), unless it is an echo of our own
-  write; see ``apply_our_event`` for the conflict policy.
-* **Everything else** becomes ``BusyBlock`` rows of that calendar, which the book reads through
-  ``integrations.busy.GoogleBusySource``. Nothing is ever written to Google from here.
-
-Free/busy-only conflict calendars are read with ``freeBusy`` instead. Push notification channels
-(``channels.py``) make changes arrive within seconds; polling (``poll_all``) is the safety net and
-``reconcile_all`` the daily full pass.
+``events.list`` with a sync token, page by page: our own events go to ``conflicts`` (which changes
+the book through its services), everything else becomes ``BusyBlock`` rows. Free/busy-only
+calendars are read with ``freeBusy``. Polling and the daily reconcile are scheduled here.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections import Counter
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from calendars.limits import NOTES_MAX_LENGTH
-from calendars.models import Appointment, AppointmentChange
-from calendars.services import appointment_cancel, appointment_update
-from copilot.accounts.models import Practice
+from calendars.selectors import practice_ids_of_appointments
 
 from .. import queue, services
 from ..models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection
-from . import client, mapping
+from . import client, conflicts
 from .channels import ensure_channel, stop_channels_for
+from .events import (
+    MalformedEvent,
+    appointment_id_of,
+    blocks_time,
+    calendar_zone,
+    clean_text,
+    event_bounds,
+    event_id_of,
+    tags_of,
+    visible_summary,
+)
 
 logger = logging.getLogger(__name__)
 ConnState = GoogleConnection.State
-GOOGLE = AppointmentChange.Source.GOOGLE
 
 PAGE_SIZE = 1000
 WRITE_CHUNK = 500  # ids per IN (...) clause: SQLite allows 999 parameters
-MAX_EVENT_ID = 1024
 ERRORS_FOR_THE_CONNECTION = (client.Retryable, client.NeedsReconnect, client.MissingPermission)
-
-
-class MalformedEvent(ValueError):
-    """An event we cannot make sense of; it is logged and skipped."""
-
-
-# --- Reading one event (pure) ---------------------------------------------------------------------
 
 
 def sync_window(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -64,119 +52,6 @@ def sync_window(now: datetime | None = None) -> tuple[datetime, datetime]:
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError, OSError, TypeError) as exc:  # ZoneInfoNotFoundError is a KeyError
-        raise MalformedEvent(f"unknown time zone {name[:64]!r}") from exc
-
-
-def calendar_zone(calendar: GoogleCalendar) -> ZoneInfo:
-    """The zone all-day events of ``calendar`` live in (UTC when Google did not say)."""
-    try:
-        return _zone(calendar.time_zone or "UTC")
-    except MalformedEvent:
-        return ZoneInfo("UTC")
-
-
-def _moment(value: object, zone: ZoneInfo, which: str) -> datetime:
-    if not isinstance(value, dict):
-        raise MalformedEvent(f"missing {which}")
-    zone_name = value.get("timeZone")
-    if zone_name is not None:
-        if not isinstance(zone_name, str):
-            raise MalformedEvent(f"bad {which} time zone")
-        _zone(zone_name)  # an unknown zone makes the whole event suspect
-    try:
-        if isinstance(value.get("dateTime"), str):
-            moment = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                if not zone_name:
-                    raise MalformedEvent(f"{which} has no offset and no time zone")
-                moment = moment.replace(tzinfo=_zone(zone_name))
-            return moment.astimezone(UTC)
-        if isinstance(value.get("date"), str):
-            day = date.fromisoformat(value["date"])
-            return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise MalformedEvent(f"bad {which} time") from exc
-    raise MalformedEvent(f"missing {which}")
-
-
-def event_bounds(event: dict, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of ``event`` as aware UTC datetimes; all-day dates start at midnight in ``zone``.
-
-    Raises ``MalformedEvent`` for missing or unreadable times and empty ranges.
-    """
-    start = _moment(event.get("start"), zone, "start")
-    end = _moment(event.get("end"), zone, "end")
-    if end <= start:
-        raise MalformedEvent("end is not after start")
-    return start, end
-
-
-def _declined_by_owner(event: dict) -> bool:
-    attendees = event.get("attendees")
-    if not isinstance(attendees, list):
-        return False
-    return any(
-        isinstance(a, dict) and a.get("self") is True and a.get("responseStatus") == "declined"
-        for a in attendees
-    )
-
-
-def blocks_time(event: dict) -> bool:
-    """Whether a live event makes its owner busy.
-
-    Free, self-declined, working-location and birthday events do not (birthdays synced from
-    Google Contacts are not always transparent).
-    """
-    if event.get("transparency") == "transparent":
-        return False
-    if event.get("eventType") in ("workingLocation", "birthday"):
-        return False
-    return not _declined_by_owner(event)
-
-
-def _safe_tags(event: dict) -> dict | None:
-    try:
-        tags = mapping.our_tags(event)
-    except (AttributeError, TypeError):
-        return None
-    return tags if isinstance(tags, dict) else None
-
-
-def _int_or_none(value: object) -> int | None:
-    if isinstance(value, str) and value.isdigit() and len(value) < 18:
-        return int(value)
-    return None
-
-
-def _event_id(event: object) -> str:
-    if not isinstance(event, dict):
-        raise MalformedEvent("not an object")
-    event_id = event.get("id")
-    if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_EVENT_ID:
-        raise MalformedEvent("missing or oversized id")
-    if not (event_id.isascii() and event_id.isprintable()):
-        raise MalformedEvent("unusable id")
-    return event_id
-
-
-def clean_text(value: object, limit: int) -> str:
-    """Text from Google as the database takes it: a string, no NUL, valid UTF-8, at most ``limit``."""
-    if not isinstance(value, str):
-        return ""
-    text = value.replace("\x00", "").strip()[:limit]
-    return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def _summary(event: dict) -> tuple[str, bool]:
-    private = event.get("visibility") in ("private", "confidential")
-    return ("" if private else clean_text(event.get("summary"), 300)), private
-
-
 # --- One page of events.list ------------------------------------------------------------------------
 
 
@@ -186,7 +61,7 @@ def process_page(
     """Apply one page of ``events.list`` items for ``calendar`` to the database.
 
     Busy time is replaced per event id (delete + insert in one transaction, so nothing is ever
-    duplicated); our own events go to ``apply_our_event``. Malformed events are logged and skipped;
+    duplicated); our own events go to ``conflicts.apply_our_event``. Malformed events are logged and skipped;
     this function does not raise for anything Google (or a fuzzer) sends. Returns counts.
     """
     counts: Counter = Counter()
@@ -195,10 +70,10 @@ def process_page(
     touched: list[str] = []  # event ids whose blocks are replaced
     removed_series: list[str] = []  # cancelled ids: their expanded instances go too
     blocks: list[tuple[BusyBlock, int | None]] = []  # (block, appointment id it stands for)
-    ours: list[tuple[str, dict]] = []  # (event id, event) to hand to apply_our_event
+    ours: list[tuple[str, dict]] = []  # (event id, event) to hand to conflicts.apply_our_event
     for event in items:
         try:
-            event_id = _event_id(event)
+            event_id = event_id_of(event)
             if event.get("status") == "cancelled":
                 touched.append(event_id)
                 if "_" not in event_id:  # a series (instance ids carry "_<start>")
@@ -206,7 +81,7 @@ def process_page(
                 ours.append((event_id, event))  # tombstones carry no tags: matched by event id
                 counts["deleted"] += 1
                 continue
-            tags = _safe_tags(event)
+            tags = tags_of(event)
             if tags is not None:
                 ours.append((event_id, event))
             touched.append(event_id)
@@ -217,8 +92,8 @@ def process_page(
             if end <= low or start >= high:
                 counts["outside_window"] += 1
                 continue
-            summary, private = _summary(event)
-            appointment_id = _int_or_none(tags.get(mapping.TAG_APPOINTMENT)) if tags else None
+            summary, private = visible_summary(event)
+            appointment_id = appointment_id_of(tags) if tags else None
             block = BusyBlock(
                 calendar=calendar,
                 event_id=event_id,
@@ -234,13 +109,13 @@ def process_page(
                 "Skipped a malformed Google event %.80r on calendar %s: %s", event_id, calendar.pk, exc
             )
             counts["malformed"] += 1
-    _write_blocks(calendar, touched, removed_series, blocks, counts)
+    _replace_blocks(calendar, touched, removed_series, blocks, counts)
     if ours:
-        _apply_ours(calendar, ours, counts)
+        _apply_our_events(calendar, ours, counts)
     return counts
 
 
-def _write_blocks(
+def _replace_blocks(
     calendar: GoogleCalendar,
     touched: list[str],
     removed_series: list[str],
@@ -248,9 +123,7 @@ def _write_blocks(
     counts: Counter,
 ) -> None:
     tagged = {appointment_id for _, appointment_id in blocks if appointment_id is not None}
-    practice_of = (
-        dict(Appointment.objects.filter(pk__in=tagged).values_list("pk", "practice_id")) if tagged else {}
-    )
+    practice_of = practice_ids_of_appointments(appointment_ids=tagged)
     rows = []
     for block, appointment_id in blocks:
         if appointment_id is not None:
@@ -275,7 +148,7 @@ def _write_blocks(
     counts["busy"] += len(rows)
 
 
-def _apply_ours(calendar: GoogleCalendar, ours: list[tuple[str, dict]], counts: Counter) -> None:
+def _apply_our_events(calendar: GoogleCalendar, ours: list[tuple[str, dict]], counts: Counter) -> None:
     ids = [event_id for event_id, _ in ours]
     links = {}
     for offset in range(0, len(ids), WRITE_CHUNK):
@@ -287,7 +160,7 @@ def _apply_ours(calendar: GoogleCalendar, ours: list[tuple[str, dict]], counts: 
         link = links.get(event_id)
         if link is None:
             continue  # a copy we no longer track (old calendar, other generation): busy time only
-        if _is_echo(link, event):
+        if conflicts.is_echo(link, event):
             counts["echo"] += 1
             etag = clean_text(event.get("etag"), 255)
             if etag and etag != link.etag:
@@ -295,191 +168,12 @@ def _apply_ours(calendar: GoogleCalendar, ours: list[tuple[str, dict]], counts: 
             continue
         try:
             with transaction.atomic():
-                counts[apply_our_event(link=link, event=event)] += 1
+                counts[conflicts.apply_our_event(link=link, event=event)] += 1
         except Exception:  # one bad event must not stop the calendar's sync
             logger.exception(
                 "Applying Google event %s to appointment %s failed", event_id, link.appointment_id
             )
             counts["failed"] += 1
-
-
-# --- Our events: the conflict policy -----------------------------------------------------------------
-
-
-def safe_fingerprint(event: dict) -> str:
-    """``mapping.fingerprint``, or "" for an event too broken to fingerprint (never an echo then)."""
-    try:
-        return mapping.fingerprint(event)
-    except (AttributeError, TypeError, ValueError, KeyError, OverflowError):
-        return ""
-
-
-def _is_echo(link: EventLink, event: dict) -> bool:
-    if event.get("status") == "cancelled" or not link.pushed_hash:
-        return False
-    return safe_fingerprint(event) == link.pushed_hash
-
-
-def _updated(event: dict) -> datetime | None:
-    """Google's ``updated`` stamp, or None when it is missing or unreadable (then Google counts as newer)."""
-    try:
-        updated = client.parse_datetime(event["updated"])
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-    return updated if updated.tzinfo is not None else None
-
-
-def _google_is_newer(event: dict, appointment: Appointment) -> bool:
-    updated = _updated(event)
-    return updated is None or updated > appointment.updated
-
-
-def _older_than_our_last_write(link: EventLink, event: dict) -> bool:
-    """A stale read: the copy predates our last successful write (which would have got a 412 otherwise)."""
-    updated = _updated(event)
-    return bool(
-        link.last_pushed_at and updated and event.get("etag") != link.etag and updated < link.last_pushed_at
-    )
-
-
-def _record(appointment: Appointment, action: str, summary: str) -> None:
-    AppointmentChange.objects.create(
-        appointment=appointment, actor=None, source=GOOGLE, action=action, summary=summary[:500]
-    )
-
-
-def changes_from_event(event: dict, appointment: Appointment) -> dict:
-    """The appointment fields a Google copy of it says should change (for ``appointment_update``)."""
-    practice = appointment.practice
-    hidden = practice.external_title_privacy == Practice.TitlePrivacy.BUSY
-    changes: dict = {}
-    try:
-        start, end = event_bounds(event, practice.zone)
-    except MalformedEvent as exc:
-        logger.warning("Ignoring the time of Google event %.80r: %s", event.get("id"), exc)
-    else:
-        if (start, end) != (appointment.start, appointment.end):
-            changes.update(start=start, end=end)
-    if not hidden:
-        title = clean_text(event.get("summary"), 200)
-        ours = title == mapping.PRIVATE_TITLE or title.startswith(mapping.CANCELLED_PREFIX)
-        if title and not ours and title != appointment.title:
-            changes["title"] = title
-    location = clean_text(event.get("location"), 300)
-    if location != appointment.location:
-        changes["location"] = location
-    if not hidden:  # with hidden titles the description carries no notes, only our link
-        # Read at most 20,000 characters: anything that long is over the notes limit and refused whole.
-        notes = mapping.notes_from_description(clean_text(event.get("description"), 20_000))
-        if len(notes) > NOTES_MAX_LENGTH:  # never cut: keep the portal's notes (logged without content)
-            logger.warning(
-                "Not applying the description of Google event %.80r to appointment %s: %d characters "
-                "of notes, the limit is %d",
-                event.get("id"),
-                appointment.pk,
-                len(notes),
-                NOTES_MAX_LENGTH,
-            )
-        elif notes != appointment.notes:
-            changes["notes"] = notes
-    return changes
-
-
-def _remember(link: EventLink, event: dict, *, deleted: bool = False) -> None:
-    """Store what Google has now, so the push the change triggers finds nothing to write."""
-    if deleted:
-        link.event_id, link.etag, link.pushed_hash = "", "", ""
-    else:
-        link.etag = clean_text(event.get("etag"), 255)
-        link.pushed_hash = safe_fingerprint(event)
-    link.save(update_fields=["event_id", "etag", "pushed_hash", "updated"])
-
-
-@transaction.atomic
-def apply_our_event(*, link: EventLink, event: dict) -> str:
-    """Bring the appointment behind ``link`` in line with Google's copy ``event``. Returns what happened.
-
-    Only the staff member's own copy drives the appointment. An echo of our own write changes
-    nothing. When both sides changed since the last sync (the link still waits for a push),
-    the newer change wins by timestamp: Google's ``updated`` against the appointment's; a
-    Google change that loses is recorded in the history and the push overwrites it. An
-    assignee's edited copy is restored by the push; a deleted one is forgotten.
-
-    Outcomes: ``echo``, ``stale``, ``inactive``, ``applied``, ``unchanged``, ``cancelled``,
-    ``google_lost``, ``restore_assignee_copy``, ``assignee_copy_deleted``, ``gone``.
-    """
-    appointment_id = EventLink.objects.filter(pk=link.pk).values_list("appointment_id", flat=True).first()
-    if appointment_id is None:
-        return "gone"
-    # Lock in the booking services' order (the appointment, then its links) and only those rows:
-    # a joined FOR UPDATE would also lock the practice and make every booking there wait.
-    list(
-        Appointment.objects.select_for_update(of=("self",), no_key=True)
-        .filter(pk=appointment_id)
-        .values_list("pk")
-    )
-    link = (
-        EventLink.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("appointment__practice")
-        .filter(pk=link.pk)
-        .first()
-    )
-    if link is None:
-        return "gone"
-    appointment = link.appointment
-    deleted = event.get("status") == "cancelled"
-    if not deleted and _is_echo(link, event):
-        _remember(link, event)
-        return "echo"
-    if _older_than_our_last_write(link, event):
-        return "stale"
-    if link.member_id != appointment.staff_id:
-        return _apply_assignee_copy(link, event, deleted)
-    conflict = link.needs_push
-    if conflict and not _google_is_newer(event, appointment):
-        return _google_loses(link, event, appointment, deleted)
-    if deleted:
-        _remember(link, event, deleted=True)  # cleared first: the push must not delete it again
-        if not appointment.is_active:
-            return "unchanged"
-        if conflict:
-            _record(
-                appointment, "conflict", "A newer deletion in Google replaced a change made in the portal"
-            )
-        appointment_cancel(appointment=appointment, actor=None, source=GOOGLE, reason="deleted in Google")
-        return "cancelled"
-    _remember(link, event)
-    if not appointment.is_active:
-        return "inactive"  # the push deletes or marks it; edits of a cancelled appointment are moot
-    changes = changes_from_event(event, appointment)
-    if not changes:
-        return "unchanged"
-    if conflict:
-        _record(appointment, "conflict", "A newer change in Google replaced a change made in the portal")
-    appointment_update(appointment=appointment, actor=None, source=GOOGLE, **changes)
-    return "applied"
-
-
-def _google_loses(link: EventLink, event: dict, appointment: Appointment, deleted: bool) -> str:
-    if deleted:
-        _remember(link, event, deleted=True)  # gone in Google: the push writes it anew
-        summary = "A deletion in Google was overridden by a newer change in the portal"
-    else:
-        _remember(link, event)  # what Google shows now: the push sees the difference and overwrites it
-        summary = "A change in Google was overridden by a newer change in the portal"
-    EventLink.objects.filter(pk=link.pk).update(needs_push=True)
-    if appointment.is_active or not deleted:
-        _record(appointment, "conflict", summary)
-    return "google_lost"
-
-
-def _apply_assignee_copy(link: EventLink, event: dict, deleted: bool) -> str:
-    _remember(link, event, deleted=deleted)
-    if deleted:
-        return "assignee_copy_deleted"
-    # The appointment is the staff member's: the push puts the assignee's copy back.
-    EventLink.objects.filter(pk=link.pk).update(needs_push=True)
-    return "restore_assignee_copy"
 
 
 # --- One calendar -----------------------------------------------------------------------------------
@@ -490,7 +184,7 @@ def _block_watermark() -> int:
     return BusyBlock.objects.aggregate(top=Max("pk"))["top"] or 0
 
 
-def _list(session: client.GoogleSession, calendar: GoogleCalendar, token: str, counts: Counter) -> str:
+def _read_pages(session: client.GoogleSession, calendar: GoogleCalendar, token: str, counts: Counter) -> str:
     """Read pages until the sync token; returns the new token."""
     low, high = sync_window()
     pages = session.iter_event_pages(
@@ -514,20 +208,20 @@ def sync_calendar(session: client.GoogleSession, calendar: GoogleCalendar, *, fu
     Incremental with a stored token; otherwise (or when Google answers 410) a full sync over
     ``sync_window()`` that rebuilds the calendar's busy time by mark-and-sweep: blocks created
     before it started and not seen again are deleted at the end. Appointments are only touched
-    through ``apply_our_event``, which ignores echoes. Raises ``client.GoogleError``.
+    through ``conflicts.apply_our_event``, which ignores echoes. Raises ``client.GoogleError``.
     """
     counts: Counter = Counter()
     token = "" if full else calendar.sync_token
     watermark = _block_watermark()
     try:
-        new_token = _list(session, calendar, token, counts)
+        new_token = _read_pages(session, calendar, token, counts)
     except client.SyncTokenInvalid:
         logger.info("Google expired the sync token of calendar %s: full sync", calendar.pk)
         GoogleCalendar.objects.filter(pk=calendar.pk).update(sync_token="")
         counts["full_resync"] += 1
         token = ""
         watermark = _block_watermark()
-        new_token = _list(session, calendar, "", counts)
+        new_token = _read_pages(session, calendar, "", counts)
     stale = BusyBlock.objects.filter(calendar=calendar, pk__lte=watermark)
     if token:
         stale = stale.filter(event_id="")  # free/busy snapshots taken at booking time are superseded
@@ -573,10 +267,10 @@ def _free_busy_due(calendar: GoogleCalendar, now: datetime) -> bool:
     return calendar.busy_refreshed_at is None or calendar.busy_refreshed_at < now - gap
 
 
-def _pull_one(
-    session: client.GoogleSession, calendar: GoogleCalendar, counts: Counter, *, full=False
+def _pull_events(
+    session: client.GoogleSession, calendar: GoogleCalendar, counts: Counter, *, full: bool = False
 ) -> None:
-    """Sync one calendar; errors of that calendar alone are logged, the connection's are raised."""
+    """Sync one calendar's events; errors of that calendar alone are logged, the connection's are raised."""
     GoogleCalendar.objects.filter(pk=calendar.pk).update(pull_queued_at=None)
     try:
         counts.update(sync_calendar(session, calendar, full=full))
@@ -590,11 +284,13 @@ def _pull_one(
 # --- Entry points (tasks call these) -------------------------------------------------------------------
 
 
-def _run(connection: GoogleConnection, work) -> dict:
-    """Run ``work(session, counts)`` and record the connection's success or failure."""
+def _with_session(
+    connection: GoogleConnection, read: Callable[[client.GoogleSession, Counter], None]
+) -> dict:
+    """Run ``read(session, counts)`` and record the connection's success or failure. Returns the counts."""
     counts: Counter = Counter()
     try:
-        work(services.open_session(connection), counts)
+        read(services.open_session(connection), counts)
     except client.GoogleError as error:
         services.connection_record_failure(connection=connection, error=error)
         counts["failed"] += 1
@@ -604,7 +300,7 @@ def _run(connection: GoogleConnection, work) -> dict:
     return dict(counts)
 
 
-def pull_calendar(calendar_pk: int) -> dict:
+def pull_one_calendar(calendar_pk: int) -> dict:
     """Incremental pull of one calendar (what a push notification triggers). Safe to run twice."""
     GoogleCalendar.objects.filter(pk=calendar_pk).update(pull_queued_at=None)
     calendar = GoogleCalendar.objects.select_related("connection").filter(pk=calendar_pk).first()
@@ -615,16 +311,16 @@ def pull_calendar(calendar_pk: int) -> dict:
         stop_channels_for(calendar)
         return {"skipped": "not selected"}
 
-    def work(session, counts):
+    def read(session: client.GoogleSession, counts: Counter) -> None:
         if calendar.can_list_events:
-            _pull_one(session, calendar, counts)
+            _pull_events(session, calendar, counts)
         else:
             counts.update(refresh_free_busy(session, [calendar]))
 
-    return _run(calendar.connection, work)
+    return _with_session(calendar.connection, read)
 
 
-def pull_connection(connection_id: int, ensure_channels: bool = False, *, full: bool = False) -> dict:
+def pull_account(connection_id: int, *, ensure_channels: bool = False, full: bool = False) -> dict:
     """Pull every selected calendar of a connection (free/busy-only ones when due).
 
     Stops channels left on calendars that are no longer selected; with ``ensure_channels`` and
@@ -641,17 +337,20 @@ def pull_connection(connection_id: int, ensure_channels: bool = False, *, full: 
     selected = [c for c in calendars if c.is_selected]
     now = timezone.now()
 
-    def work(session, counts):
+    def read(session: client.GoogleSession, counts: Counter) -> None:
         for calendar in selected:
             if calendar.can_list_events:
-                _pull_one(session, calendar, counts, full=full)
+                _pull_events(session, calendar, counts, full=full)
         due = [c for c in selected if not c.can_list_events and (full or _free_busy_due(c, now))]
         counts.update(refresh_free_busy(session, due))
         if ensure_channels:
             for calendar in selected:
                 counts["channels_opened"] += bool(ensure_channel(session, calendar))
 
-    return _run(connection, work)
+    return _with_session(connection, read)
+
+
+# --- Scheduling ------------------------------------------------------------------------------------------
 
 
 def _connections_to_pull():

@@ -30,8 +30,8 @@ def heard():
     """What the book told its listeners (the integrations app's listener marks the Google outbox)."""
     calls: list[tuple[int, str]] = []
 
-    def listener(appointment, *, source, previous_staff_id=None):
-        calls.append((appointment.pk, source))
+    def listener(appointment):  # where the change came from: the history line written before the call
+        calls.append((appointment.pk, appointment.changes.order_by("-pk").first().source))
 
     hooks.register_appointment_listener(listener)
     yield calls

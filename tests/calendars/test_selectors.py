@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -13,6 +13,7 @@ from calendars.selectors import (
     free_intervals,
     free_slots,
     overlapping_appointments,
+    subtract,
     within_working_hours,
 )
 from calendars.services import appointment_cancel, working_hours_set
@@ -199,3 +200,13 @@ def test_a_member_cannot_reach_another_practices_appointment(bob, charlie, book)
     assert appointment_for_member(membership=bob, pk=appointment.pk) == appointment
     with pytest.raises(Appointment.DoesNotExist):
         appointment_for_member(membership=charlie, pk=appointment.pk)
+
+
+def test_subtract_leaves_the_uncovered_parts():
+    t = [datetime(2030, 1, 1, h, tzinfo=UTC) for h in range(24)]
+    assert subtract([(t[1], t[9])], [(t[2], t[3]), (t[5], t[6]), (t[8], t[10])]) == [
+        (t[1], t[2]),
+        (t[3], t[5]),
+        (t[6], t[8]),
+    ]
+    assert subtract([(t[1], t[2])], [(t[0], t[3])]) == []

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 
 from calendars import hooks
 from calendars.models import Appointment, AppointmentChange, WorkingHours
@@ -16,6 +16,8 @@ from calendars.services import (
     Overrides,
     appointment_book,
     appointment_cancel,
+    appointment_lock,
+    appointment_record_conflict,
     appointment_update,
     working_hours_set,
 )
@@ -39,16 +41,17 @@ def history(appointment: Appointment) -> list[tuple[str, str, str]]:
 
 @pytest.fixture
 def hook_calls():
-    """Record every ``appointment_changed`` call, with whether a transaction was open."""
+    """Record every ``appointment_changed`` call: what the listener sees of the appointment then."""
     calls = []
 
-    def listener(appointment, *, source, previous_staff_id):
+    def listener(appointment):
+        latest = AppointmentChange.objects.filter(appointment_id=appointment.pk).order_by("-pk").first()
         calls.append(
             {
                 "pk": appointment.pk,
                 "status": appointment.status,
-                "source": source,
-                "previous_staff_id": previous_staff_id,
+                "source": latest.source if latest else None,
+                "staff_id": appointment.staff_id,
                 "saved": Appointment.objects.filter(pk=appointment.pk).exists(),
             }
         )
@@ -443,17 +446,18 @@ def test_a_cancel_from_google_is_recorded_as_such_and_clears_the_flag(bob, book)
 # --- Hooks -------------------------------------------------------------------------------------
 
 
-def test_listeners_hear_of_bookings_updates_and_cancels_with_their_source(bob, dora, book, hook_calls):
+def test_listeners_hear_of_bookings_updates_and_cancels_after_their_history_line(bob, dora, book, hook_calls):
+    """Where a change came from is in the history, already written when listeners hear of it."""
     p = bob.practice
     appointment = book(bob, at(p, 9), at(p, 10))
     appointment_update(appointment=appointment, actor=None, source=Source.GOOGLE, title="Filling")
     appointment_update(appointment=appointment, actor=bob.user, staff=dora)
     appointment_cancel(appointment=appointment, actor=bob.user)
-    assert [(c["pk"], c["source"], c["previous_staff_id"]) for c in hook_calls] == [
-        (appointment.pk, Source.PORTAL, None),
-        (appointment.pk, Source.GOOGLE, bob.pk),
+    assert [(c["pk"], c["source"], c["staff_id"]) for c in hook_calls] == [
         (appointment.pk, Source.PORTAL, bob.pk),
-        (appointment.pk, Source.PORTAL, None),
+        (appointment.pk, Source.GOOGLE, bob.pk),
+        (appointment.pk, Source.PORTAL, dora.pk),
+        (appointment.pk, Source.PORTAL, dora.pk),
     ]
     assert all(c["saved"] for c in hook_calls)
 
@@ -515,3 +519,32 @@ def test_new_working_hours_apply_to_the_next_booking(bob, book):
         book(bob, at(p, 10), at(p, 10, 30))
     assert info.value.code == "outside_hours"
     assert book(bob, at(p, 14), at(p, 14, 30)).pk
+
+
+# --- Changes from outside (the Google sync) ---------------------------------------------------------
+
+
+def test_a_conflict_note_goes_into_the_history_with_its_source(bob, book):
+    p = bob.practice
+    appointment = book(bob, at(p, 9), at(p, 10))
+
+    appointment_record_conflict(appointment=appointment, source=Source.GOOGLE, summary="Google's change lost")
+
+    assert ("conflict", Source.GOOGLE, "Google's change lost") in history(appointment)
+    assert len(history(appointment)) == 2
+
+
+def test_locking_an_appointment_needs_a_transaction_and_says_whether_it_exists(bob, book):
+    p = bob.practice
+    appointment = book(bob, at(p, 9), at(p, 10))
+    with transaction.atomic():
+        assert appointment_lock(appointment_id=appointment.pk) is True
+        assert appointment_lock(appointment_id=appointment.pk + 1000) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_locking_an_appointment_outside_a_transaction_is_refused(bob, book):
+    p = bob.practice
+    appointment = book(bob, at(p, 9), at(p, 10))
+    with pytest.raises(transaction.TransactionManagementError):
+        appointment_lock(appointment_id=appointment.pk)

@@ -199,8 +199,8 @@ def _worker(
             for connection_id in connection_ids:
                 try:
                     with turn:
-                        counts.update(k for k, v in push.push_connection(connection_id).items() if v)
-                        counts.update(k for k, v in pull.pull_connection(connection_id).items() if v)
+                        counts.update(k for k, v in push.push_due_links(connection_id).items() if v)
+                        counts.update(k for k, v in pull.pull_account(connection_id).items() if v)
                 except Exception:
                     errors.append(traceback.format_exc())
     finally:
@@ -217,8 +217,8 @@ def _drain(connection_ids: list[int], deadline: float) -> tuple[int, bool]:
         rounds += 1
         GoogleConnection.objects.update(retry_after=None)
         for connection_id in sorted(unsettled):
-            pushed = push.push_connection(connection_id)
-            pulled = pull.pull_connection(connection_id)
+            pushed = push.push_due_links(connection_id)
+            pulled = pull.pull_account(connection_id)
             changed = any(pulled.get(k) for k in ("applied", "cancelled", "google_lost", "failed"))
             waiting = EventLink.objects.filter(
                 member__user__google_connections=connection_id, needs_push=True
@@ -290,8 +290,8 @@ def test_google_and_the_portal_agree_after_chaos(google, staff, caplog):
         google.clear_faults()
         GoogleConnection.objects.update(retry_after=None)
         for connection_id in connection_ids:
-            pull.pull_connection(connection_id)
-            push.push_connection(connection_id)
+            pull.pull_account(connection_id)
+            push.push_due_links(connection_id)
     converge_seconds = elapsed(drain_started)
 
     report = {

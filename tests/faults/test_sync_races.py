@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from integrations.google import pull, push
+from integrations.google import conflicts, pull, push
 from integrations.models import EventLink
 
 from .conftest import connect_member, tagged_events
@@ -50,15 +50,15 @@ def test_a_google_edit_made_before_a_no_op_push_is_not_lost(booked, django_captu
     }
     events.patch(calendarId=email, eventId=event["id"], body=later).execute()
     with django_capture_on_commit_callbacks(execute=False):
-        assert pull.pull_connection(connection.pk).get("applied") == 1
+        assert pull.pull_account(connection.pk).get("applied") == 1
     # 2. They rename it in Google.
     events.patch(calendarId=email, eventId=event["id"], body={"summary": "Crown fitting"}).execute()
     # 3. The worker runs the waiting push: the appointment equals the moved event, nothing to write.
-    assert push.push_connection(connection.pk).get("unchanged") == 1
+    assert push.push_due_links(connection.pk).get("unchanged") == 1
     assert EventLink.objects.get(appointment=appointment).needs_push is False
     # 4. The next pull must bring the rename over.
     with django_capture_on_commit_callbacks(execute=True):
-        pull.pull_connection(connection.pk)
+        pull.pull_account(connection.pk)
 
     appointment.refresh_from_db()
     assert (appointment.title, appointment.start) == ("Crown fitting", start + timedelta(hours=1))
@@ -76,10 +76,10 @@ def test_without_the_race_a_rename_in_google_reaches_the_appointment(
     }
     events.patch(calendarId=email, eventId=event["id"], body=later).execute()
     with django_capture_on_commit_callbacks(execute=True):
-        assert pull.pull_connection(connection.pk).get("applied") == 1
+        assert pull.pull_account(connection.pk).get("applied") == 1
     events.patch(calendarId=email, eventId=event["id"], body={"summary": "Crown fitting"}).execute()
     with django_capture_on_commit_callbacks(execute=True):
-        pull.pull_connection(connection.pk)
+        pull.pull_account(connection.pk)
 
     appointment.refresh_from_db()
     assert (appointment.title, appointment.start) == ("Crown fitting", start + timedelta(hours=1))
@@ -112,19 +112,19 @@ def test_a_booking_does_not_wait_for_a_google_change_being_applied(google, staff
     [[event]] = tagged_events(google, alice.user.email).values()
     link = EventLink.objects.get(appointment=appointment)
     inside, release = threading.Event(), threading.Event()
-    real_update = pull.appointment_update
+    real_update = conflicts.appointment_update
 
     def slow_update(**kwargs):  # the Google change is being applied, inside apply_our_event's transaction
         inside.set()
         release.wait(timeout=30)
         return real_update(**kwargs)
 
-    monkeypatch.setattr(pull, "appointment_update", slow_update)
+    monkeypatch.setattr(conflicts, "appointment_update", slow_update)
     renamed = {**event, "summary": "Crown fitting", "updated": "2999-01-01T00:00:00.000Z", "etag": '"new"'}
 
     def apply() -> None:
         try:
-            pull.apply_our_event(link=link, event=renamed)
+            conflicts.apply_our_event(link=link, event=renamed)
         finally:
             db_connection.close()
 

@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_resync_converges_without_duplicates(google, staff, 
     assert synced_at_kill < APPOINTMENTS, "the resync finished before the kill: nothing was tested"
 
     # While the dead worker's lease lasts, nobody else writes to this calendar.
-    assert push.push_connection(connection.pk) == {"skipped_busy": 1}
+    assert push.push_due_links(connection.pk) == {"skipped_busy": 1}
     # The lease (five minutes) runs out.
     GoogleConnection.objects.filter(pk=connection.pk).update(
         push_lease_until=timezone.now() - timedelta(seconds=1)

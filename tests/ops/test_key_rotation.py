@@ -69,7 +69,7 @@ def test_rotation_rewrites_every_token_so_the_old_key_can_go_and_sync_goes_on(
         )
     link = EventLink.objects.get(appointment=appointment)
     assert (link.state, link.needs_push) == (EventLink.State.SYNCED, False)
-    pull.pull_connection(connection.pk)
+    pull.pull_account(connection.pk)
     connection.refresh_from_db()
     assert connection.state == GoogleConnection.State.ACTIVE and not connection.last_error
     assert stored(connection)[0] != after[0], "the refreshed token was stored under the new key"

@@ -156,7 +156,7 @@ def test_no_token_or_patient_name_reaches_the_logs_of_a_sync_with_failures(
     google.service(bob.user.email).events().patch(
         calendarId=bob.user.email, eventId=event_id, body={"summary": TITLES[1]}
     ).execute()
-    pull.pull_connection(bob_connection.pk)
+    pull.pull_account(bob_connection.pk)
     first.refresh_from_db()
     assert first.title == TITLES[1]
     guard.remember()
@@ -164,7 +164,7 @@ def test_no_token_or_patient_name_reaches_the_logs_of_a_sync_with_failures(
     google.faults(rate=1.0, statuses=[503])
     with django_capture_on_commit_callbacks(execute=True):
         book(bob, at(11), at(12), title=TITLES[2])
-    pull.pull_connection(bob_connection.pk)
+    pull.pull_account(bob_connection.pk)
     google.clear_faults()
     # The access token expires: the next sync refreshes it.
     GoogleConnection.objects.filter(pk=bob_connection.pk).update(

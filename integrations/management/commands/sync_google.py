@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from integrations.google import pull, push
+from integrations.google import pull, push, resync
 from integrations.models import GoogleConnection
 
 
@@ -29,11 +29,11 @@ class Command(BaseCommand):
                     self.stdout.write(f"  would {action}: {link.appointment} for {link.member.display_name}")
                 continue
             if full:
-                pushed = push.resync_connection(connection.pk)
+                pushed = resync.resync_linked_calendar(connection.pk)
                 connection.calendars.update(sync_token="")
             else:
-                pushed = push.push_connection(connection.pk)
-            pulled = pull.pull_connection(connection.pk)
+                pushed = push.push_due_links(connection.pk)
+            pulled = pull.pull_account(connection.pk)
             self.stdout.write(f"  pushed: {_counts(pushed)}")
             self.stdout.write(f"  pulled: {_counts(pulled)}")
         if not connections.exists():

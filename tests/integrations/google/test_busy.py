@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
 
 from calendars.busy import FreshnessWarning
 from calendars.services import BookingError, appointment_update
-from integrations.busy import GoogleBusySource, subtract
+from integrations.busy import GoogleBusySource
 from integrations.google import pull
 from integrations.models import BusyBlock, GoogleCalendar, GoogleConnection
 
@@ -214,7 +214,7 @@ def test_a_live_check_stores_new_busy_time_without_duplicates(
         appointment = book(bob, *slot(bob, 2, 14))  # in Google too: free/busy shows it
     known_start, known_end = slot(bob, 2, 9)
     add_event(google, bob.user.email, known_start, known_end)
-    pull.pull_connection(bob_connected.pk)  # the 9:00 errand is stored
+    pull.pull_account(bob_connected.pk)  # the 9:00 errand is stored
     new_start, new_end = slot(bob, 2, 11)
     add_event(google, bob.user.email, new_start, new_end)
     make_stale(bob_connected)
@@ -264,13 +264,3 @@ def test_no_connection_no_check(bob, dora):
         GoogleBusySource().ensure_fresh(member=dora, start=slot(dora, 1, 9)[0], end=slot(dora, 1, 9)[1])
         is None
     )
-
-
-def test_subtract_leaves_the_uncovered_parts():
-    t = [datetime(2030, 1, 1, h, tzinfo=UTC) for h in range(24)]
-    assert subtract([(t[1], t[9])], [(t[2], t[3]), (t[5], t[6]), (t[8], t[10])]) == [
-        (t[1], t[2]),
-        (t[3], t[5]),
-        (t[6], t[8]),
-    ]
-    assert subtract([(t[1], t[2])], [(t[0], t[3])]) == []

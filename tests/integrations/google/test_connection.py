@@ -319,7 +319,7 @@ def test_unlink_stops_the_connections_push_channels(bob, google, connect, live_s
     connection = connect(bob)
     from integrations.google import pull
 
-    pull.pull_connection(connection.pk, ensure_channels=True)
+    pull.pull_account(connection.pk, ensure_channels=True)
     assert WatchChannel.objects.filter(calendar__connection=connection, stopped_at__isnull=True).count() == 1
     connection_unlink(connection=connection)
     assert not WatchChannel.objects.filter(stopped_at__isnull=True).exists()

@@ -94,7 +94,7 @@ def world(google, connect, erin, alice, bob, charlie, book, django_capture_on_co
         },
     ).execute()
     with django_capture_on_commit_callbacks(execute=True):
-        pull.pull_connection(connection.pk)
+        pull.pull_account(connection.pk)
     # A row as the pull stored it before this fix (title kept): the read side must hide it too.
     calendar = GoogleCalendar.objects.get(connection=connection, is_linked=True)
     legacy_start, legacy_end = slot(erin_a, 2, 17)

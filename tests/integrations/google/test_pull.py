@@ -81,7 +81,7 @@ def pull_now(bob_connected, django_capture_on_commit_callbacks):
 
     def _pull(connection=None):
         with django_capture_on_commit_callbacks(execute=True):
-            return pull.pull_connection((connection or bob_connected).pk)
+            return pull.pull_account((connection or bob_connected).pk)
 
     return _pull
 
@@ -244,7 +244,7 @@ def test_simultaneous_edits_the_newer_portal_change_wins_and_the_google_one_is_r
         "A change in Google was overridden by a newer change in the portal",
     )
     with django_capture_on_commit_callbacks(execute=True):
-        push.push_connection(bob_connected.pk)
+        push.push_due_links(bob_connected.pk)
     [event] = [e for e in events_of(google, bob) if mapping.our_tags(e)]
     assert event["summary"] == "Portal title"
     assert not link_of(appointment).needs_push
@@ -271,10 +271,10 @@ def test_an_assignee_copy_edited_in_google_is_put_back_by_the_push(
     edit_in_google(google, dora, dora_link.event_id, summary="Dora's own title")
 
     with django_capture_on_commit_callbacks(execute=True):
-        result = pull.pull_connection(dora_connection.pk)
+        result = pull.pull_account(dora_connection.pk)
     assert result["restore_assignee_copy"] == 1
     with django_capture_on_commit_callbacks(execute=True):
-        push.push_connection(dora_connection.pk)
+        push.push_due_links(dora_connection.pk)
 
     appointment.refresh_from_db()
     assert appointment.title == "Surgery"
@@ -290,7 +290,7 @@ def test_an_assignee_deleting_their_copy_leaves_the_appointment_alone(
     appointment = booked(assignees=[dora])
     delete_in_google(google, dora, link_of(appointment, dora).event_id)
 
-    pull.pull_connection(dora_connection.pk)
+    pull.pull_account(dora_connection.pk)
 
     appointment.refresh_from_db()
     assert appointment.is_active

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from calendars.busy import busy_intervals
 from calendars.services import BookingError
-from integrations.google import pull
+from integrations.google import events, pull
 from integrations.models import BusyBlock, GoogleCalendar
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,7 @@ def test_an_event_on_the_linked_calendar_blocks_booking_naming_the_calendar(
     start, end = slot(bob, 2, 10)
     add_event(google, bob_email, bob_email, start, end)
 
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
 
     message = refused(book, bob, start + timedelta(minutes=30), end + timedelta(minutes=30))
     assert f"Busy in “{bob_email}”" in message
@@ -74,7 +74,7 @@ def test_an_event_on_a_conflict_calendar_blocks_booking(google, bob, bob_email, 
     start, end = slot(bob, 3, 14)
     add_event(google, bob_email, personal, start, end, summary="School run")
 
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
 
     assert "Busy in “Personal”" in refused(book, bob, start, end)
     [interval] = busy_intervals(member=bob, start=start - timedelta(hours=1), end=end, show_titles=True)
@@ -106,11 +106,11 @@ def test_free_declined_cancelled_and_working_location_events_block_nothing(
         workingLocationProperties={"type": "officeLocation"},
     )
     gone = add_event(google, bob_email, bob_email, start, end)
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
     assert BusyBlock.objects.count() == 1
     google.service(bob_email).events().delete(calendarId=bob_email, eventId=gone["id"]).execute()
 
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
 
     assert not BusyBlock.objects.exists()
     book(bob, start, end)
@@ -132,7 +132,7 @@ def test_a_birthday_leaves_the_day_free(google, bob, bob_email, connected, book)
         },
     ).execute()
 
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
 
     assert not BusyBlock.objects.exists()
     book(bob, start, end)
@@ -142,8 +142,8 @@ def test_a_birthday_never_blocks_time_even_when_google_marks_it_opaque():
     # Birthdays synced from Google Contacts can come back opaque; they are still not busy time.
     event = {"eventType": "birthday", "transparency": "opaque", "start": {"date": "2030-05-14"}}
 
-    assert pull.blocks_time(event) is False
-    assert pull.blocks_time(event | {"eventType": "default"}) is True
+    assert events.blocks_time(event) is False
+    assert events.blocks_time(event | {"eventType": "default"}) is True
 
 
 def test_out_of_office_and_focus_time_count_as_busy(google, bob, bob_email, connected, book):
@@ -158,7 +158,7 @@ def test_out_of_office_and_focus_time_count_as_busy(google, bob, bob_email, conn
         eventType="focusTime",
     )
 
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
 
     refused(book, bob, first, first + timedelta(minutes=30))
     refused(book, bob, first + timedelta(hours=2), first + timedelta(hours=2, minutes=30))
@@ -168,7 +168,7 @@ def test_private_events_keep_their_time_but_not_their_title(google, bob, bob_ema
     start, end = slot(bob, 2, 12)
     add_event(google, bob_email, bob_email, start, end, summary="Therapy", visibility="private")
 
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
 
     block = BusyBlock.objects.get()
     assert (block.summary, block.is_private) == ("", True)
@@ -191,7 +191,7 @@ def test_an_all_day_event_blocks_the_local_day_of_its_calendar(google, bob, bob_
         },
     ).execute()
 
-    pull.pull_connection(connection.pk)
+    pull.pull_account(connection.pk)
 
     block = BusyBlock.objects.get()
     zone = bob.practice.zone
@@ -208,7 +208,7 @@ def test_a_daily_recurring_event_is_busy_every_day_until_the_horizon_and_not_bey
     google, bob, bob_email, connected, settings
 ):
     settings.GOOGLE_SYNC_HORIZON_DAYS = 30
-    pull.pull_connection(connected.pk)  # the first, full sync: from now on we hold a sync token
+    pull.pull_account(connected.pk)  # the first, full sync: from now on we hold a sync token
     assert GoogleCalendar.objects.get(calendar_id=bob_email).sync_token
     start, end = slot(bob, 1, 7)
     add_event(
@@ -222,14 +222,14 @@ def test_a_daily_recurring_event_is_busy_every_day_until_the_horizon_and_not_bey
         recurrence=["RRULE:FREQ=DAILY"],
     )
 
-    pull.pull_connection(connected.pk)  # incremental: Google expands the series far beyond the horizon
+    pull.pull_account(connected.pk)  # incremental: Google expands the series far beyond the horizon
 
     horizon = timezone.now() + timedelta(days=30)
     starts = list(BusyBlock.objects.order_by("start").values_list("start", flat=True))
     assert len(starts) in (29, 30)
     assert all(b - a == timedelta(days=1) for a, b in zip(starts, starts[1:], strict=False))
     assert starts[0] == start and starts[-1] < horizon <= starts[-1] + timedelta(days=1)
-    pull.pull_connection(connected.pk, full=True)  # a full sync is bounded by the same horizon
+    pull.pull_account(connected.pk, full=True)  # a full sync is bounded by the same horizon
     assert list(BusyBlock.objects.order_by("start").values_list("start", flat=True)) == starts
 
 
@@ -243,7 +243,7 @@ def test_a_free_busy_only_conflict_calendar_blocks_through_freebusy(google, bob,
     connection = connect(bob, conflicts=(family,))
     assert GoogleCalendar.objects.get(calendar_id=family).access_role == "freeBusyReader"
 
-    pull.pull_connection(connection.pk)
+    pull.pull_account(connection.pk)
 
     block = BusyBlock.objects.get()
     assert (block.start, block.end, block.event_id, block.summary) == (start, end, "", "")
@@ -253,9 +253,9 @@ def test_a_free_busy_only_conflict_calendar_blocks_through_freebusy(google, bob,
 
 def test_an_all_day_date_is_read_in_the_calendars_zone_not_utc():
     calendar = GoogleCalendar(time_zone="Asia/Tokyo")
-    start, end = pull.event_bounds(
-        {"start": {"date": "2030-01-10"}, "end": {"date": "2030-01-11"}}, pull.calendar_zone(calendar)
+    start, end = events.event_bounds(
+        {"start": {"date": "2030-01-10"}, "end": {"date": "2030-01-11"}}, events.calendar_zone(calendar)
     )
     assert start.isoformat() == "2030-01-09T15:00:00+00:00"
     assert end - start == timedelta(days=1)
-    assert date(2030, 1, 10) == start.astimezone(pull.calendar_zone(calendar)).date()
+    assert date(2030, 1, 10) == start.astimezone(events.calendar_zone(calendar)).date()

@@ -62,14 +62,14 @@ def test_an_expired_sync_token_means_a_full_resync_with_nothing_duplicated(
         appointment = book(bob, start, end)
     add_event(google, email, email, *slot(bob, 3, 9))
     leaving = add_event(google, email, email, *slot(bob, 3, 12))
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
     assert BusyBlock.objects.count() == 3  # two errands and our appointment (tagged for practice A)
     history, version = appointment.changes.count(), Appointment.objects.get(pk=appointment.pk).version
 
     google.expire_sync_tokens()
     google.service(email).events().delete(calendarId=email, eventId=leaving["id"]).execute()
     add_event(google, email, email, *slot(bob, 4, 9))
-    result = pull.pull_connection(connected.pk)
+    result = pull.pull_account(connected.pk)
 
     assert result["full_resync"] == 2  # both calendars
     ids = list(BusyBlock.objects.values_list("event_id", flat=True))
@@ -110,12 +110,12 @@ def test_a_lost_notification_is_caught_by_polling(
 def test_connections_that_cannot_call_google_or_back_off_are_skipped(google, connected):
     google.reset_stats()
     GoogleConnection.objects.filter(pk=connected.pk).update(state=GoogleConnection.State.NEEDS_RECONNECT)
-    assert pull.pull_connection(connected.pk) == {"skipped": "needs_reconnect"}
+    assert pull.pull_account(connected.pk) == {"skipped": "needs_reconnect"}
     assert pull.poll_all() == 0
     GoogleConnection.objects.filter(pk=connected.pk).update(
         state=GoogleConnection.State.ACTIVE, retry_after=timezone.now() + timedelta(minutes=5)
     )
-    assert pull.pull_connection(connected.pk) == {"skipped": "backing_off"}
+    assert pull.pull_account(connected.pk) == {"skipped": "backing_off"}
     assert pull.poll_all() == 0
     assert google.api_requests() == 0
 
@@ -123,7 +123,7 @@ def test_connections_that_cannot_call_google_or_back_off_are_skipped(google, con
 def test_google_being_down_is_recorded_and_backs_off(google, connected):
     google.faults(rate=1.0, statuses=[503])
 
-    result = pull.pull_connection(connected.pk)
+    result = pull.pull_account(connected.pk)
 
     assert result["failed"] == 1
     connected.refresh_from_db()
@@ -136,7 +136,7 @@ def test_google_being_down_is_recorded_and_backs_off(google, connected):
 def test_a_revoked_grant_asks_the_person_to_reconnect(google, bob, connected):
     google.revoke(bob.user.email)
 
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
 
     connected.refresh_from_db()
     assert connected.state == GoogleConnection.State.NEEDS_RECONNECT
@@ -196,7 +196,7 @@ def public_url(settings):
 
 
 def test_watching_opens_one_channel_per_readable_selected_calendar(google, connected, public_url):
-    result = pull.pull_connection(connected.pk, ensure_channels=True)
+    result = pull.pull_account(connected.pk, ensure_channels=True)
 
     assert result["channels_opened"] == 2
     channels = list(WatchChannel.objects.all())
@@ -207,17 +207,17 @@ def test_watching_opens_one_channel_per_readable_selected_calendar(google, conne
         assert at_google[channel.channel_id]["token"] == channel.token
         assert channel.resource_id == at_google[channel.channel_id]["resourceId"]
         assert channel.expiration > timezone.now() + timedelta(days=6)
-    assert pull.pull_connection(connected.pk, ensure_channels=True).get("channels_opened") == 0
+    assert pull.pull_account(connected.pk, ensure_channels=True).get("channels_opened") == 0
 
 
 def test_a_calendar_no_longer_selected_loses_its_channel(google, bob, connected, personal, public_url):
-    pull.pull_connection(connected.pk, ensure_channels=True)
+    pull.pull_account(connected.pk, ensure_channels=True)
     watched = WatchChannel.objects.get(calendar__calendar_id=personal)
     connection_choose_calendars(
         connection=connected, linked_calendar_id=bob.user.email, conflict_calendar_ids=[]
     )
 
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
 
     watched.refresh_from_db()
     assert watched.stopped_at is not None
@@ -226,7 +226,7 @@ def test_a_calendar_no_longer_selected_loses_its_channel(google, bob, connected,
 
 
 def test_channels_expiring_within_a_day_are_replaced(google, connected, public_url):
-    pull.pull_connection(connected.pk, ensure_channels=True)
+    pull.pull_account(connected.pk, ensure_channels=True)
     old = WatchChannel.objects.first()
     WatchChannel.objects.filter(pk=old.pk).update(expiration=timezone.now() + timedelta(hours=3))
 
@@ -244,7 +244,7 @@ def test_without_a_public_address_there_are_no_channels_and_the_tab_says_so(goog
     settings.PUBLIC_BASE_URL = ""
     settings.GOOGLE_POLL_MINUTES = 5
 
-    pull.pull_connection(connected.pk, ensure_channels=True)
+    pull.pull_account(connected.pk, ensure_channels=True)
 
     assert not WatchChannel.objects.exists()
     assert channels.push_notifications_note() == (
@@ -271,7 +271,7 @@ def test_admin_lists_busy_blocks_and_forces_a_full_resync(
 ):
     email = bob.user.email
     add_event(google, email, email, *slot(bob, 2, 10))
-    pull.pull_connection(connected.pk)
+    pull.pull_account(connected.pk)
     block = BusyBlock.objects.get()
     assert admin_client_logged_in.get("/admin/integrations/busyblock/").status_code == 200
     assert admin_client_logged_in.get(f"/admin/integrations/busyblock/{block.pk}/change/").status_code == 200
@@ -289,7 +289,7 @@ def test_admin_lists_busy_blocks_and_forces_a_full_resync(
 
 
 def test_admin_renews_a_channel(google, connected, public_url, admin_client_logged_in):
-    pull.pull_connection(connected.pk, ensure_channels=True)
+    pull.pull_account(connected.pk, ensure_channels=True)
     old = WatchChannel.objects.first()
     assert admin_client_logged_in.get("/admin/integrations/watchchannel/").status_code == 200
     page = admin_client_logged_in.get(f"/admin/integrations/watchchannel/{old.pk}/change/")

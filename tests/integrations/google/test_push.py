@@ -108,7 +108,7 @@ def test_several_edits_before_the_push_collapse_into_one_write(
         for title in ("Second", "Third", "Final"):
             appointment_update(appointment=appointment, actor=None, title=title)
     google.reset_stats()
-    push.push_connection(bob_connected.pk)
+    push.push_due_links(bob_connected.pk)
     assert google.api_requests() == 1
     assert [e["summary"] for e in ours(events_in(google, bob.user.email))] == ["Final"]
 
@@ -121,7 +121,7 @@ def test_a_create_cancelled_before_the_push_writes_nothing(
         appointment = book(bob, start, end)
         appointment_cancel(appointment=appointment, actor=None)
     google.reset_stats()
-    push.push_connection(bob_connected.pk)
+    push.push_due_links(bob_connected.pk)
     assert google.api_requests() == 0
     assert not EventLink.objects.filter(needs_push=True).exists()
 
@@ -142,7 +142,7 @@ def test_a_crash_after_google_accepted_the_insert_does_not_duplicate(
         calendarId=bob.user.email, body={**body, "id": event_id}
     ).execute()
     assert link.event_id == ""
-    push.push_connection(bob_connected.pk)
+    push.push_due_links(bob_connected.pk)
     events = ours(events_in(google, bob.user.email))
     assert [e["id"] for e in events] == [event_id]
     link.refresh_from_db()
@@ -227,7 +227,7 @@ def test_a_bad_request_is_recorded_on_the_link_and_not_retried(
     assert "400" in link.last_error
     assert link.needs_push is False, "a refused write is not retried forever"
     google.reset_stats()
-    push.push_connection(bob_connected.pk)
+    push.push_due_links(bob_connected.pk)
     assert google.api_requests() == 0
 
 
@@ -316,7 +316,7 @@ def test_everything_converges_under_thirty_percent_injected_faults(
     google.faults(rate=0.3, statuses=[500, 503, 429, 403], seed=7)
     for _ in range(60):
         GoogleConnection.objects.filter(pk=bob_connected.pk).update(retry_after=None)
-        push.push_connection(bob_connected.pk)
+        push.push_due_links(bob_connected.pk)
         if not EventLink.objects.filter(needs_push=True).exists():
             break
     google.clear_faults()
@@ -343,7 +343,7 @@ def test_a_concurrent_edit_in_google_is_detected_and_the_newer_change_wins(
         calendarId=bob.user.email, eventId=link.event_id, body={"summary": "Exam (Google)"}
     ).execute()
     google.reset_stats()
-    counts = push.push_connection(bob_connected.pk)
+    counts = push.push_due_links(bob_connected.pk)
     assert counts.get("conflict_applied") == 1, counts
     appointment.refresh_from_db()
     assert appointment.title == "Exam (Google)", (
@@ -364,7 +364,7 @@ def test_a_stale_google_copy_loses_to_a_newer_portal_change(
     ).execute()
     with django_capture_on_commit_callbacks(execute=False):
         appointment_update(appointment=appointment, actor=None, title="Exam (portal, later)")
-    push.push_connection(bob_connected.pk)
+    push.push_due_links(bob_connected.pk)
     appointment.refresh_from_db()
     assert appointment.title == "Exam (portal, later)"
     assert [e["summary"] for e in ours(events_in(google, bob.user.email))] == ["Exam (portal, later)"]

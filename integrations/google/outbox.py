@@ -1,0 +1,80 @@
+"""The Google outbox: what the book's change hook marks, and who is told to push it.
+
+A booking marks every calendar copy (``EventLink``) of the appointment as due inside its own
+transaction; each owner's working connection gets a push enqueued on commit, the rest wait.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from calendars.models import Appointment
+from copilot.accounts.models import Membership
+
+from .. import queue
+from ..models import EventLink, GoogleCalendar, GoogleConnection
+
+LinkState = EventLink.State
+ConnState = GoogleConnection.State
+
+
+def on_appointment_changed(appointment: Appointment) -> None:
+    """Mark every calendar copy of ``appointment`` as needing a push (inside the booking transaction).
+
+    Changes that came from Google are marked too: the push compares fingerprints, so the copy
+    Google already shows costs no request, while the others (an assignee's copy, a title the
+    practice hides) are written.
+    """
+    member_ids = {appointment.staff_id, *appointment.assignees.values_list("pk", flat=True)}
+    existing = set(EventLink.objects.filter(appointment=appointment).values_list("member_id", flat=True))
+    EventLink.objects.bulk_create(
+        [EventLink(appointment=appointment, member_id=pk) for pk in member_ids - existing],
+        ignore_conflicts=True,
+    )
+    EventLink.objects.filter(appointment=appointment).update(
+        needs_push=True, state=LinkState.PENDING, last_error=""
+    )
+    user_ids = set(
+        Membership.objects.filter(event_links__appointment=appointment).values_list("user_id", flat=True)
+    )
+    route_to_connections(user_ids)
+
+
+def route_to_connections(user_ids: set[int]) -> None:
+    """Enqueue a push for each user's working connection; mark the rest as waiting."""
+    ready = dict(
+        GoogleCalendar.objects.filter(
+            user_id__in=user_ids, is_linked=True, connection__state=ConnState.ACTIVE
+        ).values_list("user_id", "connection_id")
+    )
+    waiting = user_ids - set(ready)
+    if waiting:
+        EventLink.objects.filter(member__user_id__in=waiting, needs_push=True).update(state=LinkState.WAITING)
+    for connection_id in set(ready.values()):
+        queue.enqueue_push(connection_id)
+
+
+def drain_outboxes() -> int:
+    """Enqueue a push for every active connection with due links whose backoff has passed."""
+    now = timezone.now()
+    ids = set(
+        GoogleConnection.objects.filter(state=ConnState.ACTIVE)
+        .filter(Q(retry_after__isnull=True) | Q(retry_after__lte=now))
+        .filter(user__memberships__event_links__needs_push=True)
+        .values_list("pk", flat=True)
+    )
+    for connection_id in ids:
+        queue.send_push(connection_id)
+    return len(ids)
+
+
+def retry_failed(link_ids: list[int]) -> int:
+    """Put failed links back in the outbox (Django admin action)."""
+    links = EventLink.objects.filter(pk__in=link_ids, state=LinkState.FAILED)
+    user_ids = set(links.values_list("member__user_id", flat=True))
+    count = links.update(needs_push=True, state=LinkState.PENDING, last_error="")
+    with transaction.atomic():
+        route_to_connections(user_ids)
+    return count
