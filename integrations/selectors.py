@@ -8,10 +8,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from calendars.models import Appointment
 from copilot.accounts.models import Membership, Practice, User
 
-from .models import EventLink, GoogleCalendar, GoogleConnection
+from .models import EventLink, GoogleConnection
 
 State = GoogleConnection.State
 WARNING_STATES = {State.MISSING_PERMISSIONS, State.NEEDS_RECONNECT}
@@ -30,10 +29,6 @@ def connection_for_user(*, user: User, pk: int) -> GoogleConnection:
     if connection is None:
         raise Http404("No such connection.")
     return connection
-
-
-def linked_calendar(*, user: User) -> GoogleCalendar | None:
-    return GoogleCalendar.objects.filter(user=user, is_linked=True).select_related("connection").first()
 
 
 @dataclass(frozen=True)
@@ -71,14 +66,6 @@ def connection_states_for_practice(*, practice: Practice) -> dict[int, MemberCon
                 last_error=connection.last_error,
             )
     return {members[user_id]: summary for user_id, summary in by_user.items()}
-
-
-def sync_states_for_appointment(*, appointment: Appointment) -> list[EventLink]:
-    return list(
-        EventLink.objects.filter(appointment=appointment)
-        .select_related("member__user", "calendar")
-        .order_by("pk")
-    )
 
 
 def connection_backlog(*, connection: GoogleConnection) -> int:

@@ -235,7 +235,7 @@ def invitation_decline(*, invitation: Invitation, user: User) -> Invitation:
 
 
 @transaction.atomic
-def membership_set_role(*, membership: Membership, role: str, actor: Membership) -> Membership:
+def membership_set_role(*, membership: Membership, role: str) -> Membership:
     """Change a member's role. The last admin of a practice cannot step down."""
     if role not in Membership.Role.values:
         raise ValidationError({"role": "Unknown role."})

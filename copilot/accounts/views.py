@@ -108,7 +108,7 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            membership_set_role(membership=member, role=form.cleaned_data["role"], actor=admin)
+            membership_set_role(membership=member, role=form.cleaned_data["role"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -149,46 +149,23 @@ def _moment(value: dict) -> datetime:
 
 @dataclass
 class Disagreement:
-    """What differs, each item flagged when it is the known stale-read loss (see ``known_loss``)."""
+    """Everything on which Google and the portal disagree, in words."""
 
-    problems: list[tuple[str, bool]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
-    def add(self, text: str, known: bool = False) -> None:
-        self.problems.append((text, known))
-
-    @property
-    def unknown(self) -> list[str]:
-        return [text for text, known in self.problems if not known]
-
-    @property
-    def known(self) -> list[str]:
-        return [text for text, known in self.problems if known]
+    def add(self, text: str) -> None:
+        self.problems.append(text)
 
     def __bool__(self) -> bool:
         return bool(self.problems)
 
     def __str__(self) -> str:
-        lines = [("(known) " if known else "") + text for text, known in self.problems]
-        shown = "\n  ".join(lines[:30])
-        more = f"\n  … and {len(lines) - 30} more" if len(lines) > 30 else ""
-        return f"{len(lines)} disagreements between Google and the portal:\n  {shown}{more}"
+        shown = "\n  ".join(self.problems[:30])
+        more = f"\n  … and {len(self.problems) - 30} more" if len(self.problems) > 30 else ""
+        return f"{len(self.problems)} disagreements between Google and the portal:\n  {shown}{more}"
 
 
-def known_loss(link: EventLink | None, event: dict) -> bool:
-    """Google's copy is one the pull drops as a stale read although nothing newer was written.
-
-    The bug behind ``test_sync_races.STALE_AFTER_UNCHANGED_PUSH``: the copy's ``updated`` is older
-    than the link's ``last_pushed_at`` and its etag is not the one we hold.
-    """
-    if link is None or link.last_pushed_at is None or not event.get("updated"):
-        return False
-    updated = datetime.fromisoformat(event["updated"].replace("Z", "+00:00"))
-    return updated < link.last_pushed_at and event.get("etag") != link.etag
-
-
-def disagreements(
-    google: Google, members: list[Membership], *, lost_writes_known: bool = False
-) -> Disagreement:
+def disagreements(google: Google, members: list[Membership]) -> Disagreement:
     """Everything on which Google and the portal disagree for ``members``' appointments.
 
     Every booked appointment has exactly one tagged event in its staff member's calendar with
@@ -210,8 +187,7 @@ def disagreements(
                     found.add(
                         f"{email}: cancelled appointment {appointment_id} has {len(copies)} event(s)\n"
                         f"      history: {_history(appointment)}\n      link: {_link_state(link)}; "
-                        f"events: {[_brief(e) for e in copies]}",
-                        known=lost_writes_known and _unrecorded_insert(link, copies),
+                        f"events: {[_brief(e) for e in copies]}"
                     )
                 continue
             if len(copies) != 1:
@@ -241,20 +217,6 @@ def disagreements(
     for link in failed[:20]:
         found.add(f"link {link.pk} (appointment {link.appointment_id}) failed: {link.last_error}")
     return found
-
-
-def _unrecorded_insert(link: EventLink | None, copies: list[dict]) -> bool:
-    """Every copy is an insert of ours the link does not know (its recording died with the transaction)."""
-    if link is None:
-        return False
-    ids = {
-        mapping.event_id_for(
-            appointment_id=link.appointment_id, member_id=link.member_id, calendar_id=email, generation=g
-        )
-        for email in {link.member.user.email}
-        for g in range(link.generation + 1)
-    }
-    return all(e["id"] in ids and e["id"] != link.event_id for e in copies)
 
 
 def _history(appointment: Appointment) -> list[str]:

@@ -16,13 +16,6 @@ from .conftest import connect_member, tagged_events
 
 pytestmark = pytest.mark.django_db
 
-STALE_AFTER_UNCHANGED_PUSH = (
-    "pull.apply_our_event drops a Google edit as a stale read when its `updated` is older than "
-    "link.last_pushed_at, but push._finish also sets last_pushed_at for 'unchanged' outcomes that "
-    "wrote nothing (so no If-Match check ever saw the edit): a Google edit made after the pull "
-    "that applied an earlier Google edit, and before the no-op push that pull triggers, is lost"
-)
-
 
 @pytest.fixture
 def booked(google, staff, book, django_capture_on_commit_callbacks):
@@ -40,6 +33,7 @@ def booked(google, staff, book, django_capture_on_commit_callbacks):
 
 
 def test_a_google_edit_made_before_a_no_op_push_is_not_lost(booked, django_capture_on_commit_callbacks):
+    """A push that writes nothing does not move ``last_pushed_at``, so the edit is not a stale read."""
     member, connection, appointment, event, events = booked
     email, start = member.user.email, appointment.start
     # 1. Someone moves the event in Google; the worker pulls it, the move reaches the appointment,
@@ -85,20 +79,10 @@ def test_without_the_race_a_rename_in_google_reaches_the_appointment(
     assert (appointment.title, appointment.start) == ("Crown fitting", start + timedelta(hours=1))
 
 
-LOCKS_JOINED_ROWS = (
-    "pull.apply_our_event runs EventLink.objects.select_for_update()"
-    ".select_related('appointment__practice'), which on PostgreSQL also locks the appointment and "
-    "the practice row (FOR UPDATE without of=('self',)), "
-    "link before appointment, while the booking services lock the appointment, then its links, and take "
-    "KEY SHARE on the practice row when they insert: every booking in the practice waits for a Google "
-    "change being applied, and the chaos test sees 'deadlock detected' on accounts_practice and "
-    "calendars_appointment"
-)
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_does_not_wait_for_a_google_change_being_applied(google, staff, book, monkeypatch):
+    """Applying a Google change locks only the appointment and its link, never the practice row."""
     import threading
 
     from django.db import connection as db_connection
