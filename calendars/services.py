@@ -383,6 +383,26 @@ def appointment_lock(*, appointment_id: int) -> bool:
     )
 
 
+def appointments_hold_versions(*, appointment_ids: list[int]) -> None:
+    """Wait for transactions changing these appointments to commit, and keep them from changing until
+    the caller's transaction ends (a share lock on PostgreSQL; SQLite serializes writers anyway).
+
+    A statement that compares an appointment's ``version`` inside an UPDATE of another row reads
+    the version from the snapshot it started with: without this, a change committing meanwhile
+    goes unseen. Raises ``TransactionManagementError`` outside ``transaction.atomic``.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("appointments_hold_versions needs an open transaction")
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql" or not appointment_ids:
+        return
+    table = connection.ops.quote_name(Appointment._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR SHARE", [sorted(set(appointment_ids))]
+        )
+
+
 @transaction.atomic
 def appointment_record_conflict(*, appointment: Appointment, source: str, summary: str) -> AppointmentChange:
     """Write into the history that a change from ``source`` met one made in the portal, and which won."""

@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from calendars.models import Appointment
+from calendars.services import appointments_hold_versions
 from copilot.accounts.models import Practice
 
 from .. import services
@@ -390,7 +391,8 @@ def record_synced(pushes: list[LinkPush]) -> None:
     fields = [EventLink._meta.get_field(name) for name in _SYNCED_FIELDS]
     quote = db.ops.quote_name
     link_table, appointment_table = quote(EventLink._meta.db_table), quote(Appointment._meta.db_table)
-    # One statement per link, so each row is updated once in the transaction (a second UPDATE of
+    # The appointments' versions are held first (their bookings committed and seen), then one
+    # statement per link, so each row is updated once in the transaction (a second UPDATE of
     # a row would make PostgreSQL re-check its foreign keys at commit, taking KEY SHARE locks on
     # the appointment that a booking may hold). ``needs_push`` is cleared only if the appointment
     # is still at the version that was pushed: an edit made meanwhile is pushed by the next round.
@@ -405,8 +407,11 @@ def record_synced(pushes: list[LinkPush]) -> None:
         [f.get_db_prep_save(getattr(p.link, f.attname), db) for f in fields] + [p.version, False, p.link.pk]
         for p in pushes
     ]
-    with transaction.atomic(), db.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    with transaction.atomic():
+        # A booking that changed one of these appointments while Google answered must be seen.
+        appointments_hold_versions(appointment_ids=[p.link.appointment_id for p in pushes])
+        with db.cursor() as cursor:
+            cursor.executemany(sql, rows)
 
 
 def _delete_old_copies(session: client.GoogleSession, pushes: list[LinkPush]) -> None:

@@ -19,6 +19,7 @@ from calendars.services import (
     appointment_lock,
     appointment_record_conflict,
     appointment_update,
+    appointments_hold_versions,
     working_hours_set,
 )
 from tests.conftest import local, make_member
@@ -548,3 +549,9 @@ def test_locking_an_appointment_outside_a_transaction_is_refused(bob, book):
     appointment = book(bob, at(p, 9), at(p, 10))
     with pytest.raises(transaction.TransactionManagementError):
         appointment_lock(appointment_id=appointment.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_holding_versions_outside_a_transaction_is_refused():
+    with pytest.raises(transaction.TransactionManagementError):
+        appointments_hold_versions(appointment_ids=[1])
