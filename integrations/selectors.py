@@ -12,6 +12,7 @@ from calendars.models import Appointment
 from copilot.accounts.models import Membership, Practice, User
 
 from .models import EventLink, GoogleCalendar, GoogleConnection
+from .words import connection_health, words_for
 
 State = GoogleConnection.State
 WARNING_STATES = {State.MISSING_PERMISSIONS, State.NEEDS_RECONNECT}
@@ -42,14 +43,16 @@ class MemberConnection:
     label: str
     email: str
     last_error: str
+    health: str = ""  # ``words.connection_health``: the state as people are told it
 
     @property
     def needs_attention(self) -> bool:
-        return self.state in WARNING_STATES
+        return words_for(self.health or self.state).needs_person
 
 
 def connection_states_for_practice(*, practice: Practice) -> dict[int, MemberConnection]:
-    """Membership id → the staff member's Google connection at a glance (for admins' Team page).
+    """Membership id → the staff member's Google connection at a glance (Team page, team views,
+    the book's banner), in two queries whatever the number of members.
 
     A person with several connections shows the one that needs attention, if any.
     """
@@ -58,18 +61,30 @@ def connection_states_for_practice(*, practice: Practice) -> dict[int, MemberCon
     connections = (
         GoogleConnection.objects.filter(user_id__in=members)
         .exclude(state=State.UNLINKED)
-        .only("user_id", "state", "google_email", "last_error")
+        .only(
+            "user_id",
+            "state",
+            "google_email",
+            "last_error",
+            "retry_after",
+            "last_sync_at",
+            "state_changed_at",
+        )
         .order_by("created")
     )
+    now = timezone.now()
     for connection in connections:
+        health = connection_health(connection, now)
+        summary = MemberConnection(
+            state=connection.state,
+            label=words_for(health).label,
+            email=connection.google_email,
+            last_error=connection.last_error,
+            health=health,
+        )
         current = by_user.get(connection.user_id)
-        if current is None or connection.state in WARNING_STATES:
-            by_user[connection.user_id] = MemberConnection(
-                state=connection.state,
-                label=connection.get_state_display(),
-                email=connection.google_email,
-                last_error=connection.last_error,
-            )
+        if current is None or summary.needs_attention:
+            by_user[connection.user_id] = summary
     return {members[user_id]: summary for user_id, summary in by_user.items()}
 
 

@@ -50,7 +50,10 @@ def test_admins_see_each_members_connection_state_on_the_team_page(client, alice
     )
     html = login(client, alice).get(reverse("accounts:team")).content.decode()
     assert "Active" in html and bob.user.email in html
-    assert "badge-conflict" in html and "Needs reconnect" in html
+    # The Team page draws the team views' badge (one partial): red, with the warning sign.
+    assert "status-badge state-needs_reconnect needs-attention" in html
+    assert "⚠ Google: Needs reconnect" in html
+    assert "Dora should reconnect Google Calendar" in html
 
 
 def test_the_connections_tab_shows_resync_progress_and_polls_while_syncing(
