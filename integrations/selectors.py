@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -101,10 +101,24 @@ def connection_backlog(*, connection: GoogleConnection) -> int:
     return EventLink.objects.filter(member__user_id=connection.user_id, needs_push=True).count()
 
 
-def connection_resync_progress(*, connection: GoogleConnection) -> tuple[int, int]:
-    """(synced, total) calendar copies of the person's upcoming appointments (the progress bar)."""
-    links = EventLink.objects.filter(
-        member__user_id=connection.user_id, appointment__end__gte=timezone.now()
-    ).exclude(state=EventLink.State.DETACHED)
-    total = links.count()
-    return total - links.filter(needs_push=True).count(), total
+@dataclass(frozen=True)
+class SyncCounts:
+    """A person's calendar copies, counted once so every figure shown agrees: waiting + synced = total."""
+
+    waiting: int
+    total: int
+
+    @property
+    def synced(self) -> int:
+        return self.total - self.waiting
+
+
+def connection_sync_counts(*, connection: GoogleConnection) -> SyncCounts:
+    """The calendar copies of the connection's person (detached ones aside) and how many wait to be
+    pushed, in one query: the Connections tab's "changes waiting" and "X of Y synced" come from here."""
+    counts = (
+        EventLink.objects.filter(member__user_id=connection.user_id)
+        .exclude(state=EventLink.State.DETACHED)
+        .aggregate(total=Count("pk"), waiting=Count("pk", filter=Q(needs_push=True)))
+    )
+    return SyncCounts(waiting=counts["waiting"], total=counts["total"])

@@ -54,7 +54,7 @@ WORDS: dict[str, StateWords] = {
     "needs_reconnect": StateWords(
         "Needs reconnect",
         True,
-        "Google no longer accepts your connection (the access was revoked or expired). Reconnect to "
+        "Google no longer accepts this connection (the access was revoked or expired). Reconnect to "
         "resume syncing; changes wait and nothing is lost.",
         "{name} should reconnect Google Calendar: Google no longer accepts the connection.",
         "Waiting for {name} to reconnect Google Calendar",
