@@ -76,9 +76,11 @@ def badge(appointment: Appointment, statuses: list[SyncStatus]) -> Badge | None:
 
 
 def attach_badges(appointments: Iterable[Appointment]) -> list[Appointment]:
-    """Give each appointment ``sync_badge`` (``badge``), for all of them in one query per provider."""
+    """Give each appointment ``sync_badge`` (``badge``) and ``sync_lines`` (every copy's line), for
+    all of them in one query per provider."""
     appointments = list(appointments)
     statuses = sync_statuses(a.pk for a in appointments)
     for appointment in appointments:
         appointment.sync_badge = badge(appointment, statuses[appointment.pk])
+        appointment.sync_lines = [status.text for status in statuses[appointment.pk]]
     return appointments
