@@ -9,12 +9,18 @@ staff account was given.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.utils.html import format_html_join
 
 from copilot.admin_access import SuperuserOnly
 
 from .models import Appointment, AppointmentChange, WorkingHours
 from .services import Source, appointment_cancel
+from .sync_status import attach_badges
+from .timezones import format_local_range
 
 
 class AppointmentChangeInline(SuperuserOnly, admin.TabularInline):
@@ -30,9 +36,28 @@ class AppointmentChangeInline(SuperuserOnly, admin.TabularInline):
         return False
 
 
+class AppointmentChangeList(ChangeList):
+    """The change list's page of appointments, with every calendar copy's sync state read for the
+    whole page at once (the book's sync-status interface: one query, not one per row)."""
+
+    def get_results(self, request) -> None:
+        super().get_results(request)
+        self.result_list = attach_badges(self.result_list)
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(SuperuserOnly, admin.ModelAdmin):
-    list_display = ("title", "practice", "staff", "start", "end", "status", "has_conflict", "version")
+    list_display = (
+        "title",
+        "practice",
+        "staff",
+        "local_time",
+        "utc_start",
+        "status",
+        "has_conflict",
+        "copies",
+        "version",
+    )
     list_filter = ("practice", "status", "has_conflict", ("start", admin.DateFieldListFilter), "staff")
     search_fields = ("title", "location", "notes", "staff__user__email", "practice__name")
     date_hierarchy = "start"
@@ -41,6 +66,7 @@ class AppointmentAdmin(SuperuserOnly, admin.ModelAdmin):
         "staff",
         "assignees",
         "title",
+        "local_time",
         "start",
         "end",
         "location",
@@ -51,11 +77,33 @@ class AppointmentAdmin(SuperuserOnly, admin.ModelAdmin):
         "created",
         "updated",
         "version",
+        "copies",
     )
     readonly_fields = fields  # changes go through the services: the portal, or the actions below
     inlines = [AppointmentChangeInline]
-    list_select_related = ("practice", "staff__user")
+    list_select_related = ("practice", "staff__user", "staff__practice")
     actions = ["cancel_appointments"]
+
+    def get_changelist(self, request, **kwargs):
+        return AppointmentChangeList
+
+    @admin.display(description="When (practice's zone)", ordering="start")
+    def local_time(self, obj: Appointment) -> str:
+        """What the front desk reads: the practice's wall clock, with its zone."""
+        zone = obj.practice.zone
+        return f"{format_local_range(obj.start, obj.end, zone)} ({zone.key})"
+
+    @admin.display(description="Start (UTC)", ordering="start")
+    def utc_start(self, obj: Appointment) -> str:
+        return f"{obj.start.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+    @admin.display(description="Calendar copies")
+    def copies(self, obj: Appointment) -> str:
+        lines = getattr(obj, "sync_lines", None)
+        if lines is None:  # outside the change list (one appointment): read it now
+            [obj] = attach_badges([obj])
+            lines = obj.sync_lines
+        return format_html_join("", '<div class="sync-line">{}</div>', ((line,) for line in lines)) or "—"
 
     def has_add_permission(self, request) -> bool:
         return False

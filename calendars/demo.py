@@ -1,5 +1,9 @@
 """A demo practice to click through: "Demo Dental", its people, and a week of appointments.
 
+The appointments start on the next working day, whatever day it is (five working days of them),
+with a few on the two working days before today for history: the list, the week view and the
+emulator's pages (which show what is ahead) all have something to show, on a Saturday too.
+
 ``seed_demo`` is idempotent: people and the practice are created only when missing (a password
 only for a new account), and appointments go through the booking service, skipping any that
 exist already or that a rule refuses, so running it again adds nothing.
@@ -110,10 +114,16 @@ class Login:
     what: str
 
 
+UPCOMING_DAYS = 5  # working days booked from the next one on
+PAST_DAYS = 2  # working days before today with a few appointments, for history
+PAST_PER_PERSON = 2  # appointments per person on each of those days
+
+
 @dataclass
 class DemoResult:
     practice: Practice
-    week_start: date
+    first_day: date  # the first upcoming day booked
+    last_day: date
     logins: list[Login] = field(default_factory=list)
     users_created: int = 0
     appointments_created: int = 0
@@ -133,25 +143,35 @@ def _user(email: str, *, first_name: str, last_name: str, result: DemoResult, su
     return user
 
 
-def _week_plan(monday: date) -> list[tuple[str, date, str, int, str]]:
-    """(staff email, day, start, minutes, title) for Monday to Friday of the week."""
+def working_days(start: date, count: int, step: int) -> list[date]:
+    """``count`` weekdays (Monday to Friday) after ``start`` (``step`` 1) or before it (-1), nearest first."""
+    days, day = [], start
+    while len(days) < count:
+        day += timedelta(days=step)
+        if day.weekday() < 5:
+            days.append(day)
+    return days
+
+
+def _plan(days: list[date], per_person: int | None = None) -> list[tuple[str, date, str, int, str]]:
+    """(staff email, day, start, minutes, title) for each of ``days``, at most ``per_person`` a day."""
     plan = []
     patients = cycle(PATIENTS)
-    for offset in range(5):
-        day = monday + timedelta(days=offset)
+    for day in days:
         for email, patterns in (
             ("admin@demo-dental.test", ADMIN_DAYS),
             ("dr.alvarez@demo-dental.test", DENTIST_DAYS),
             ("sam.lee@demo-dental.test", HYGIENIST_DAYS),
         ):
-            for start, minutes, kind in patterns[offset % len(patterns)]:
+            for start, minutes, kind in patterns[day.toordinal() % len(patterns)][:per_person]:
                 plan.append((email, day, start, minutes, f"{kind}: {next(patients)}"))
     return plan
 
 
 @transaction.atomic
 def seed_demo(*, today: date | None = None) -> DemoResult:
-    """Create (or complete) the demo practice and book the week that holds ``today``.
+    """Create (or complete) the demo practice and book from the working day after ``today`` on
+    (``UPCOMING_DAYS`` working days), plus a few appointments on the ``PAST_DAYS`` working days before.
 
     ``today`` defaults to the current date in the practice's time zone. Returns what was
     created and the logins to print; never raises for an appointment that cannot be booked.
@@ -160,7 +180,8 @@ def seed_demo(*, today: date | None = None) -> DemoResult:
         name=PRACTICE_NAME, slug=PRACTICE_SLUG, time_zone=PRACTICE_TIME_ZONE
     )
     today = today or timezone.now().astimezone(practice.zone).date()
-    result = DemoResult(practice=practice, week_start=today - timedelta(days=today.weekday()))
+    upcoming = working_days(today, UPCOMING_DAYS, 1)
+    result = DemoResult(practice=practice, first_day=upcoming[0], last_day=upcoming[-1])
 
     members: dict[str, Membership] = {}
     for email, first_name, last_name, role, what in PEOPLE:
@@ -174,7 +195,8 @@ def seed_demo(*, today: date | None = None) -> DemoResult:
     result.logins.append(Login(root.email, PASSWORD, root.display_name, "Django admin superuser"))
 
     admin = members[PEOPLE[0][0]].user
-    for email, day, start, minutes, title in _week_plan(result.week_start):
+    plan = _plan(upcoming) + _plan(working_days(today, PAST_DAYS, -1)[::-1], PAST_PER_PERSON)
+    for email, day, start, minutes, title in plan:
         member = members[email]
         starts_at = local_to_aware(datetime.combine(day, time.fromisoformat(start)), practice.zone)
         exists = Appointment.objects.filter(

@@ -8,7 +8,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .member_status import MemberStatus
+from copilot.accounts.member_status import MemberStatus
+
 from .week import DayColumn, _span, build_week
 
 DEFAULT_SPAN = (7, 20)

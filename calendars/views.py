@@ -19,11 +19,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
+from copilot.accounts import member_status
 from copilot.accounts.access import can_manage_member, current_membership
 from copilot.accounts.models import Membership, Practice
 from copilot.accounts.selectors import practice_members
 
-from . import busy, member_status, services
+from . import busy, services
 from .forms import AppointmentFilterForm, AppointmentForm, CancelForm, TeamFilterForm, WorkingHoursForm
 from .limits import clamp_date
 from .models import Appointment
@@ -38,6 +39,7 @@ from .selectors import (
     working_hours_for_member,
 )
 from .services import BookingError
+from .sync_status import attach_badges, sync_statuses
 from .team import build_team
 from .timezones import day_bounds, format_local_range
 from .week import build_week, week_start
@@ -88,6 +90,22 @@ def week_url(staff: Membership, day: date, span: str = "week") -> str:
     return f"{reverse('calendars:week')}?{urlencode(query)}"
 
 
+def connection_attention(actor: Membership, members, statuses=None) -> list[dict]:
+    """The banner's lines: each shown member whose connection needs a person (member-status
+    interface). The member themself is told what to do (with the fix button), anyone else whom."""
+    members = list(members)
+    if statuses is None:
+        statuses = member_status.member_statuses(practice=actor.practice, members=members)
+    lines = []
+    for member in members:
+        for status in statuses.get(member.pk, []):
+            if status.needs_attention:
+                is_me = member.pk == actor.pk
+                text = status.yours if is_me else status.theirs.format(name=member.display_name)
+                lines.append({"member": member, "status": status, "is_me": is_me, "text": text})
+    return lines
+
+
 # --- the week view ----------------------------------------------------------------------------
 
 
@@ -100,7 +118,7 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
     _, range_end = day_bounds(end_date, practice.zone)
     appointments = appointments_in_range(practice=practice, start=range_start, end=range_end, staff=staff)
     grid = build_week(
-        appointments=appointments.prefetch_related("assignees__user"),
+        appointments=attach_badges(appointments.prefetch_related("assignees__user")),
         busy=busy.busy_intervals(
             member=staff, start=range_start, end=range_end, show_titles=busy.show_titles_to(actor, staff)
         ),
@@ -111,6 +129,7 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
         today=_today(practice),
         now=timezone.now(),
     )
+    statuses = member_status.member_statuses(practice=practice, members=[staff])
     step = timedelta(days=days)
     return {  # navigation stays inside the book's range (limits), so no link overflows
         "grid": grid,
@@ -119,6 +138,8 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
         "day": day,
         "members": practice_members(practice=practice),
         "can_manage": can_manage_member(actor, staff),
+        "statuses": statuses[staff.pk],
+        "attention": connection_attention(actor, [staff], statuses),
         "prev_url": week_url(staff, clamp_date(start_date - step), span),
         "next_url": week_url(staff, clamp_date(start_date + step), span),
         "today_url": week_url(staff, _today(practice), span),
@@ -160,14 +181,15 @@ def _team_context(actor: Membership, day: date, span: str) -> dict:
     everyone = list(practice_members(practice=practice))
     chosen = set(team_view_member_ids(membership=actor))
     shown = [m for m in everyone if m.pk in chosen] or everyone
+    appointments = appointments_by_member(practice=practice, members=shown, start=range_start, end=range_end)
+    attach_badges(a for found in appointments.values() for a in found)
+    statuses = member_status.member_statuses(practice=practice, members=shown)
     grid = build_team(
         members=shown,
-        appointments=appointments_by_member(
-            practice=practice, members=shown, start=range_start, end=range_end
-        ),
+        appointments=appointments,
         busy=busy.busy_intervals_for_members(members=shown, start=range_start, end=range_end, viewer=actor),
         hours=working_hours_by_member(members=shown),
-        statuses=member_status.member_statuses(practice=practice, members=shown),
+        statuses=statuses,
         bookable={m.pk for m in shown if can_manage_member(actor, m)},
         start_date=start_date,
         days=days,
@@ -182,6 +204,7 @@ def _team_context(actor: Membership, day: date, span: str) -> dict:
         "day": day,
         "filter_form": TeamFilterForm(members=everyone, initial={"show": sorted(shown_ids)}),
         "filtered": len(shown) < len(everyone),
+        "attention": connection_attention(actor, shown, statuses),
         "prev_url": team_url(clamp_date(start_date - step), span),
         "next_url": team_url(clamp_date(start_date + step), span),
         "today_url": team_url(_today(practice), span),
@@ -320,6 +343,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "appointment": appointment,
         "history": appointment_history(appointment=appointment),
+        "sync_statuses": sync_statuses([appointment.pk])[appointment.pk],
         "can_manage": can_manage_member(actor, appointment.staff),
         "when": format_local_range(appointment.start, appointment.end, actor.practice.zone),
         "back_url": week_url(appointment.staff, appointment.start.astimezone(actor.practice.zone).date()),
@@ -359,6 +383,7 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "appointment": appointment,
         "history": appointment_history(appointment=appointment),
+        "sync_statuses": sync_statuses([appointment.pk])[appointment.pk],
     }
     return _form_response(request, context)
 
@@ -406,7 +431,17 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
             practice=practice, staff=filters["staff"], status=filters["status"] or None, start=start, end=end
         )
         page = Paginator(appointments, 50).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "actor": actor, "section": "calendars"}
+        page.object_list = attach_badges(page.object_list)
+        shown = [filters["staff"]] if filters["staff"] else practice_members(practice=practice)
+    else:
+        shown = []
+    context = {
+        "form": form,
+        "page": page,
+        "actor": actor,
+        "attention": connection_attention(actor, shown),
+        "section": "calendars",
+    }
     if request.htmx:
         return render(request, "calendars/partials/appointment_list.html", context)
     return render(request, "calendars/appointment_list.html", context)

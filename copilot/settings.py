@@ -292,6 +292,8 @@ GOOGLE_POLL_MINUTES = int(env("GOOGLE_POLL_MINUTES", "5"))
 GOOGLE_STALE_MINUTES = int(env("GOOGLE_STALE_MINUTES", "15"))
 GOOGLE_BACKOFF_BASE_SECONDS = float(env("GOOGLE_BACKOFF_BASE_SECONDS", "10"))
 GOOGLE_BACKOFF_MAX_SECONDS = float(env("GOOGLE_BACKOFF_MAX_SECONDS", "900"))
+# A connection backing off without a successful sync for this long is shown on the book's pages.
+GOOGLE_BACKOFF_ALERT_MINUTES = int(env("GOOGLE_BACKOFF_ALERT_MINUTES", "30"))
 GOOGLE_CHANNEL_TTL_SECONDS = int(env("GOOGLE_CHANNEL_TTL_SECONDS", str(7 * 24 * 3600)))
 # Push notifications handled per channel id and window (django-ratelimit syntax); more are
 # acknowledged without any work. See docs/SECURITY.md, "Rate limits".

@@ -14,6 +14,7 @@ from . import services
 from .google import channels, outbox, pull
 from .models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
 from .selectors import connection_backlog
+from .words import connection_health, words_for
 
 # --- Inbound sync: busy time and push channels (pull side) -----------------------------------------
 
@@ -99,7 +100,7 @@ class CalendarInline(SuperuserOnly, admin.TabularInline):
 
 @admin.register(GoogleConnection)
 class GoogleConnectionAdmin(_ReadOnly):
-    list_display = ("google_email", "user", "state", "last_sync_at", "failure_count", "short_error")
+    list_display = ("google_email", "user", "health", "last_sync_at", "failure_count", "error")
     list_filter = ("state",)
     search_fields = ("google_email", "user__email")
     list_select_related = ("user",)
@@ -124,11 +125,28 @@ class GoogleConnectionAdmin(_ReadOnly):
     )
     exclude = ("access_token", "refresh_token", "social_account", "push_lease_until")
     inlines = [CalendarInline]
-    actions = ["recheck_scopes", "disconnect"]
+    actions = ["sync_now", "recheck_scopes", "disconnect"]
+
+    @admin.display(description="State", ordering="state")
+    def health(self, obj) -> str:
+        """The state in the words people read in the portal (integrations/words.py), whole."""
+        return words_for(connection_health(obj)).label
 
     @admin.display(description="Last error")
-    def short_error(self, obj) -> str:
-        return obj.last_error[:80]
+    def error(self, obj) -> str:
+        return obj.last_error  # whole: the admin's table wraps it
+
+    @admin.action(description="Sync now (drop the backoff, push what waits, pull)")
+    def sync_now(self, request, queryset) -> None:
+        started = [c for c in queryset if services.connection_sync_now(connection=c)]
+        refused = queryset.count() - len(started)
+        self.message_user(request, f"Syncing {len(started)} connection(s) now.", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"{refused} connection(s) cannot sync until their person reconnects or chooses a calendar.",
+                messages.WARNING,
+            )
 
     @admin.display(description="Missing scopes")
     def missing(self, obj) -> str:
@@ -152,7 +170,7 @@ class GoogleConnectionAdmin(_ReadOnly):
 
 @admin.register(EventLink)
 class EventLinkAdmin(_ReadOnly):
-    list_display = ("appointment", "member", "calendar", "event_id", "state", "needs_push", "short_error")
+    list_display = ("appointment", "member", "calendar", "event_id", "state", "needs_push", "error")
     list_filter = ("state", "needs_push")
     search_fields = ("event_id", "appointment__title", "member__user__email")
     list_select_related = ("appointment", "member__user", "calendar")
@@ -174,8 +192,8 @@ class EventLinkAdmin(_ReadOnly):
     actions = ["retry_failed"]
 
     @admin.display(description="Last error")
-    def short_error(self, obj) -> str:
-        return obj.last_error[:80]
+    def error(self, obj) -> str:
+        return obj.last_error  # whole: the admin's table wraps it
 
     @admin.action(description="Retry failed pushes")
     def retry_failed(self, request, queryset) -> None:

@@ -10,14 +10,17 @@ class IntegrationsConfig(AppConfig):
         # The appointment book knows nothing of Google: it is told about Google here.
         from calendars.busy import register_busy_source
         from calendars.hooks import register_appointment_listener
-        from calendars.member_status import register_member_status_provider
+        from calendars.sync_status import register_sync_status_provider
+        from copilot.accounts.member_status import register_member_status_provider
 
         from .busy import GoogleBusySource
         from .google.outbox import on_appointment_changed
         from .member_status import GoogleConnectionStatus
         from .schedules import install_schedules
+        from .sync_status import GoogleSyncStatus
 
         register_appointment_listener(on_appointment_changed)
         register_busy_source(GoogleBusySource())
         register_member_status_provider(GoogleConnectionStatus())
+        register_sync_status_provider(GoogleSyncStatus())
         post_migrate.connect(install_schedules, sender=self)

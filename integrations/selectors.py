@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from copilot.accounts.models import Membership, Practice, User
 
 from .models import EventLink, GoogleConnection
+from .words import connection_health, words_for
 
 State = GoogleConnection.State
 WARNING_STATES = {State.MISSING_PERMISSIONS, State.NEEDS_RECONNECT}
@@ -37,14 +38,16 @@ class MemberConnection:
     label: str
     email: str
     last_error: str
+    health: str = ""  # ``words.connection_health``: the state as people are told it
 
     @property
     def needs_attention(self) -> bool:
-        return self.state in WARNING_STATES
+        return words_for(self.health or self.state).needs_person
 
 
 def connection_states_for_practice(*, practice: Practice) -> dict[int, MemberConnection]:
-    """Membership id → the staff member's Google connection at a glance (for admins' Team page).
+    """Membership id → the staff member's Google connection at a glance (Team page, team views,
+    the book's banner), in two queries whatever the number of members.
 
     A person with several connections shows the one that needs attention, if any.
     """
@@ -53,18 +56,30 @@ def connection_states_for_practice(*, practice: Practice) -> dict[int, MemberCon
     connections = (
         GoogleConnection.objects.filter(user_id__in=members)
         .exclude(state=State.UNLINKED)
-        .only("user_id", "state", "google_email", "last_error")
+        .only(
+            "user_id",
+            "state",
+            "google_email",
+            "last_error",
+            "retry_after",
+            "last_sync_at",
+            "state_changed_at",
+        )
         .order_by("created")
     )
+    now = timezone.now()
     for connection in connections:
+        health = connection_health(connection, now)
+        summary = MemberConnection(
+            state=connection.state,
+            label=words_for(health).label,
+            email=connection.google_email,
+            last_error=connection.last_error,
+            health=health,
+        )
         current = by_user.get(connection.user_id)
-        if current is None or connection.state in WARNING_STATES:
-            by_user[connection.user_id] = MemberConnection(
-                state=connection.state,
-                label=connection.get_state_display(),
-                email=connection.google_email,
-                last_error=connection.last_error,
-            )
+        if current is None or summary.needs_attention:
+            by_user[connection.user_id] = summary
     return {members[user_id]: summary for user_id, summary in by_user.items()}
 
 
@@ -73,10 +88,24 @@ def connection_backlog(*, connection: GoogleConnection) -> int:
     return EventLink.objects.filter(member__user_id=connection.user_id, needs_push=True).count()
 
 
-def connection_resync_progress(*, connection: GoogleConnection) -> tuple[int, int]:
-    """(synced, total) calendar copies of the person's upcoming appointments (the progress bar)."""
-    links = EventLink.objects.filter(
-        member__user_id=connection.user_id, appointment__end__gte=timezone.now()
-    ).exclude(state=EventLink.State.DETACHED)
-    total = links.count()
-    return total - links.filter(needs_push=True).count(), total
+@dataclass(frozen=True)
+class SyncCounts:
+    """A person's calendar copies, counted once so every figure shown agrees: waiting + synced = total."""
+
+    waiting: int
+    total: int
+
+    @property
+    def synced(self) -> int:
+        return self.total - self.waiting
+
+
+def connection_sync_counts(*, connection: GoogleConnection) -> SyncCounts:
+    """The calendar copies of the connection's person (detached ones aside) and how many wait to be
+    pushed, in one query: the Connections tab's "changes waiting" and "X of Y synced" come from here."""
+    counts = (
+        EventLink.objects.filter(member__user_id=connection.user_id)
+        .exclude(state=EventLink.State.DETACHED)
+        .aggregate(total=Count("pk"), waiting=Count("pk", filter=Q(needs_push=True)))
+    )
+    return SyncCounts(waiting=counts["waiting"], total=counts["total"])

@@ -18,27 +18,26 @@ from . import services
 from .forms import CalendarChoiceForm
 from .google import channels, client, oauth
 from .models import GoogleConnection
-from .selectors import (
-    connection_backlog,
-    connection_for_user,
-    connection_resync_progress,
-    connections_for_user,
-)
+from .selectors import connection_for_user, connection_sync_counts, connections_for_user
+from .words import ago, changes_waiting, connection_health, words_for
 
 
 def _connection_rows(user) -> list[dict]:
     rows = []
     for connection in connections_for_user(user=user):
-        synced, total = connection_resync_progress(connection=connection)
+        counts = connection_sync_counts(connection=connection)
         rows.append(
             {
                 "connection": connection,
+                "words": words_for(connection_health(connection)),
+                "last_sync": ago(connection.last_sync_at),
+                "waiting": changes_waiting(counts.waiting),
                 "linked": next((c for c in connection.calendars.all() if c.is_linked), None),
                 "conflicts": [c for c in connection.calendars.all() if c.is_conflict],
                 "missing": services.missing_scope_words(connection),
-                "backlog": connection_backlog(connection=connection),
-                "synced": synced,
-                "total": total,
+                "backlog": counts.waiting,
+                "synced": counts.synced,
+                "total": counts.total,
                 "reconnect_url": oauth.connect_url(login_hint=connection.google_email),
             }
         )
@@ -122,6 +121,7 @@ def choose_calendars(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "calendars": calendars,
         "missing": services.missing_scope_words(connection),
+        "words": words_for(connection_health(connection)),
         "reconnect_url": oauth.connect_url(login_hint=connection.google_email),
         "tab": "connections",
         "section": "calendars",

@@ -70,12 +70,19 @@ def appointment_tile(block, can_manage: bool):
     conflict = "Conflict: " if appointment.has_conflict else ""
     marker = mark_safe('<span class="conflict-marker">⚠ Conflict</span> ') if appointment.has_conflict else ""
     status = appointment.get_status_display()
+    sync = getattr(appointment, "sync_badge", None)  # views.attach_badges; conflicts have their marker
+    chip, sync_words = "", ""
+    if sync is not None and sync.state != "conflict":
+        chip = format_html(
+            '<span class="sync-chip sync-{}" aria-hidden="true">{}</span>', sync.state, sync.label
+        )
+        sync_words = f", {sync.label}"
     return format_html(
         '<a class="{}" style="--top: {}; --len: {}; --lane: {}; --lanes: {};" href="{}" hx-get="{}" '
-        'hx-target="#modal-body" data-appointment="{}" title="{}, {}" aria-label="{}{}, {}, {}">'
+        'hx-target="#modal-body" data-appointment="{}" title="{}, {}" aria-label="{}{}, {}, {}{}">'
         '<span class="appt-title" aria-hidden="true">{}{}</span>'
         '<span class="appt-time" aria-hidden="true">{}</span>'
-        '<span class="appt-status" aria-hidden="true">{}</span></a>',
+        '<span class="appt-status" aria-hidden="true">{}</span>{}</a>',
         " ".join(classes),
         block.top,
         block.height,
@@ -90,8 +97,10 @@ def appointment_tile(block, can_manage: bool):
         appointment.title,
         block.time_label,
         status,
+        sync_words,
         marker,
         block.tile_title,
         block.time_label,
         status,
+        chip,
     )

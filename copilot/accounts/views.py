@@ -14,6 +14,7 @@ from django_htmx.http import reswap, retarget
 
 from .access import current_admin
 from .forms import InviteForm, PracticeSwitchForm, RoleForm
+from .member_status import member_statuses
 from .middleware import SESSION_KEY
 from .models import Invitation, Membership
 from .selectors import invitations_for_user, memberships_for_user, practice_invitations, practice_members
@@ -42,10 +43,27 @@ def practice_switch(request: HttpRequest) -> HttpResponse:
     return redirect("calendars:week")
 
 
+def _with_statuses(practice, members) -> list[Membership]:
+    """``members`` with ``statuses`` (the member-status interface: their calendar connections), for
+    everyone in one query per provider."""
+    members = list(members)
+    statuses = member_statuses(practice=practice, members=members)
+    for member in members:
+        member.statuses = statuses[member.pk]
+        member.attention = [
+            status.theirs.format(name=member.display_name)
+            for status in member.statuses
+            if status.needs_attention
+        ]
+    return members
+
+
 def _team_context(admin: Membership, invite_form: InviteForm | None = None) -> dict:
     return {
         "actor": admin,
-        "members": practice_members(practice=admin.practice, include_inactive=True),
+        "members": _with_statuses(
+            admin.practice, practice_members(practice=admin.practice, include_inactive=True)
+        ),
         "invitations": practice_invitations(practice=admin.practice),
         "invite_form": invite_form or InviteForm(),
         "role_choices": Membership.Role.choices,
@@ -118,8 +136,11 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect("accounts:team")
     member.refresh_from_db()
+    [member] = _with_statuses(admin.practice, [member])
     html = render_to_string(
-        "accounts/partials/member_row.html", {"member": member, **_team_context(admin)}, request
+        "accounts/partials/member_row.html",
+        {"member": member, "actor": admin, "role_choices": Membership.Role.choices},
+        request,
     )
     return _with_messages(request, html)
 

@@ -7,6 +7,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+from freezegun import freeze_time
 
 from calendars.demo import PASSWORD, seed_demo
 from calendars.models import Appointment, AppointmentChange, WorkingHours
@@ -54,21 +56,62 @@ def test_the_demo_practice_its_people_and_their_hours():
     assert [login.email for login in result.logins] == [*members, "root@demo-dental.test"]
 
 
+def booked_days(result) -> dict[date, int]:
+    zone = result.practice.zone
+    days: dict[date, int] = {}
+    for appointment in Appointment.objects.filter(practice=result.practice):
+        day = appointment.start.astimezone(zone).date()
+        days[day] = days.get(day, 0) + 1
+    return days
+
+
 @pytest.mark.django_db
-def test_the_week_is_booked_monday_to_friday_without_overlaps():
+def test_a_week_is_booked_from_the_next_working_day_with_a_few_before_today_without_overlaps():
+    # Deliberately changed (issue 13): it booked the week holding today, Monday to Friday.
     result = seed_demo(today=WEDNESDAY)
-    assert result.week_start == date(2026, 11, 23)
+    assert (result.first_day, result.last_day) == (date(2026, 11, 26), date(2026, 12, 2))
     zone = result.practice.zone
     appointments = list(Appointment.objects.filter(practice=result.practice))
     assert len(appointments) == result.appointments_created
-    days = {a.start.astimezone(zone).date() for a in appointments}
-    assert days == {date(2026, 11, d) for d in range(23, 28)}
+    days = booked_days(result)
+    upcoming = {
+        date(2026, 11, 26),
+        date(2026, 11, 27),
+        date(2026, 11, 30),
+        date(2026, 12, 1),
+        date(2026, 12, 2),
+    }
+    assert set(days) == upcoming | {date(2026, 11, 23), date(2026, 11, 24)}, "nothing today or on a weekend"
+    assert days[date(2026, 11, 24)] == days[date(2026, 11, 23)] == 6, "a few for history: two per person"
+    assert all(days[day] > 10 for day in upcoming)
     kinds = {a.title.split(":")[0] for a in appointments}
     assert {"Cleaning", "Filling", "Check-up"} <= kinds
     for staff in {a.staff for a in appointments}:
         mine = sorted((a for a in appointments if a.staff == staff), key=lambda a: a.start)
         assert all(earlier.end <= later.start for earlier, later in zip(mine, mine[1:], strict=False))
+    assert all(a.start.astimezone(zone).weekday() < 5 for a in appointments)
     assert not Appointment.objects.filter(practice=result.practice, created_by=None).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "now, first_day",
+    [
+        ("2026-11-28 16:00:00", date(2026, 11, 30)),  # Saturday 11:00 in New York
+        ("2026-11-29 16:00:00", date(2026, 11, 30)),  # Sunday
+        ("2026-11-28 04:00:00", date(2026, 11, 30)),  # still Friday night in New York: Saturday in UTC
+    ],
+)
+def test_on_a_weekend_the_demo_opens_on_a_week_of_upcoming_appointments(now, first_day):
+    with freeze_time(now):
+        result = seed_demo()
+        upcoming = Appointment.objects.filter(practice=result.practice, start__gt=timezone.now())
+        assert result.first_day == first_day
+        days = booked_days(result)
+        assert min(d for d in days if d >= first_day) == first_day
+        assert len([d for d in days if d >= first_day]) == 5
+        assert upcoming.count() > 50, "the list (today onward) and the emulator's pages have a week to show"
+        assert Appointment.objects.filter(practice=result.practice, end__lt=timezone.now()).exists()
 
 
 @pytest.mark.django_db
@@ -95,7 +138,7 @@ def test_the_command_prints_the_logins():
     out = StringIO()
     call_command("seed_demo", "--today", "2026-11-25", stdout=out)
     text = out.getvalue()
-    assert "week of Mon 23 Nov 2026" in text
+    assert "appointments from Thu 26 Nov 2026 to Wed 02 Dec 2026" in text  # was "week of Mon 23 Nov"
     for email in ("admin@demo-dental.test", "dr.alvarez@demo-dental.test", "root@demo-dental.test"):
         assert f"{email}" in text
     assert "demo-password-123" in text and "http://127.0.0.1:8000/admin/" in text

@@ -223,6 +223,30 @@ def test_revoked_access_warns_and_reconnecting_delivers_what_waited(
     assert "Follow-up" in in_google, f"not in Google after reconnecting: {sorted(in_google)}"
 
 
+def test_a_revoked_connection_puts_the_banner_on_the_week_until_reconnected(
+    tab, portal, google, practice_a, bob, bob_in_google, tomorrow
+):
+    email = bob_in_google["email"]
+    log_in(tab, portal, email)
+    connect_google(tab, email=email)
+    week_of(tab, portal, bob.pk, tomorrow)
+    expect(tab.locator("#connection-banner")).to_have_count(0)
+    google.revoke(email)  # Bob removes the app's access in his Google account
+    book(tab, title="Follow-up", day=tomorrow, start=time(11), end=time(11, 30))  # the push finds out
+
+    week_of(tab, portal, bob.pk, tomorrow)
+    banner = tab.locator("#connection-banner")
+    expect(banner).to_contain_text("Google no longer accepts this connection")
+    expect(tab.locator(".member-status .needs-attention")).to_contain_text("Needs reconnect")
+    screen(tab, "connection-banner")
+    banner.get_by_role("button", name="Reconnect").click()
+    consent(tab, email=email)
+    week_of(tab, portal, bob.pk, tomorrow)
+    expect(tab.locator("#connection-banner")).to_have_count(0)
+    in_google = google_events(google, email, email, at(practice_a, tomorrow, 11))
+    assert "Follow-up" in in_google, f"not in Google after reconnecting: {sorted(in_google)}"
+
+
 # --- 7. unlink -------------------------------------------------------------------------------------
 
 

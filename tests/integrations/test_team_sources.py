@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from calendars.member_status import member_statuses
+from copilot.accounts.member_status import member_statuses
 from integrations.busy import GoogleBusySource
 from integrations.models import BusyBlock, GoogleConnection
 from tests.conftest import make_member

@@ -12,11 +12,17 @@ from calendars.demo import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo practice, its people and this week's appointments (safe to run again)."
+    help = (
+        "Create the demo practice, its people and a week of appointments from the next working day "
+        "(and a few before today), safe to run again."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--today", type=date.fromisoformat, default=None, help="Book the week of this date (YYYY-MM-DD)."
+            "--today",
+            type=date.fromisoformat,
+            default=None,
+            help="Book as if today were this date (YYYY-MM-DD).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -24,7 +30,8 @@ class Command(BaseCommand):
         base_url = settings.PUBLIC_BASE_URL or "http://127.0.0.1:8000"
         practice = result.practice
         self.stdout.write(
-            f"{practice.name} ({practice.time_zone}), week of {result.week_start:%a %d %b %Y}: "
+            f"{practice.name} ({practice.time_zone}), appointments from {result.first_day:%a %d %b %Y} "
+            f"to {result.last_day:%a %d %b %Y}: "
             f"{result.users_created} accounts created, {result.appointments_created} appointments booked, "
             f"{result.appointments_skipped} already there or in the way."
         )

@@ -145,8 +145,9 @@ def test_granular_consent_without_calendar_warns_and_reconnect_fixes_it(bob_clie
     picker = bob_client.get(reverse("integrations:choose_calendars", args=[connection.pk]), HTTP_HOST=HOST)
     assert picker.status_code == 302
     assert google.api_requests() == 0, "no Calendar API call that is bound to fail"
-    for url in (reverse("integrations:settings_integrations"), reverse("integrations:connections")):
+    for url in (reverse("integrations:connections"), reverse("integrations:settings_integrations")):
         html = bob_client.get(url, HTTP_HOST=HOST).content.decode()
+        assert "is connected" not in html, "one state: a partial grant is not called connected"
         assert "Missing permissions" in html
         assert "See and change the events in your Google calendars" in html
         assert "Reconnect" in html

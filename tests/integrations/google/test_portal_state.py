@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
+from calendars.models import Appointment
 from integrations.models import EventLink, GoogleConnection
 from tests.conftest import login
 
@@ -50,7 +55,10 @@ def test_admins_see_each_members_connection_state_on_the_team_page(client, alice
     )
     html = login(client, alice).get(reverse("accounts:team")).content.decode()
     assert "Active" in html and bob.user.email in html
-    assert "badge-conflict" in html and "Needs reconnect" in html
+    # The Team page draws the team views' badge (one partial): red, with the warning sign.
+    assert "status-badge state-needs_reconnect needs-attention" in html
+    assert "⚠ Google: Needs reconnect" in html
+    assert "Dora should reconnect Google Calendar" in html
 
 
 def test_the_connections_tab_shows_resync_progress_and_polls_while_syncing(
@@ -109,3 +117,24 @@ def test_sync_now_refuses_while_the_connection_needs_a_person(client, bob, conne
     GoogleConnection.objects.filter(pk=connection.pk).update(state="needs_reconnect")
     page = login(client, bob).post(reverse("integrations:sync_now", args=[connection.pk]), follow=True)
     assert "cannot sync until the warning below is resolved" in page.content.decode()
+
+
+def test_the_connections_tab_counts_waiting_and_synced_copies_the_same_way(
+    client, bob, connect, book, django_capture_on_commit_callbacks
+):
+    connection = connect(bob)
+    with django_capture_on_commit_callbacks(execute=False):
+        synced_one, waiting_one = [book(bob, *slot(bob, 1, hour)) for hour in (9, 10)]
+    EventLink.objects.filter(appointment=synced_one).update(needs_push=False, state="synced")
+    # The waiting change is to an appointment that already happened: it was counted as waiting
+    # but left out of "X of Y synced" (36 waiting beside "0 of 1 synced").
+    year_ago = timedelta(days=365)
+    Appointment.objects.filter(pk=waiting_one.pk).update(
+        start=waiting_one.start - year_ago, end=waiting_one.end - year_ago
+    )
+    GoogleConnection.objects.filter(pk=connection.pk).update(last_sync_at=timezone.now())
+    html = login(client, bob).get(reverse("integrations:connections")).content.decode()
+    waiting = int(re.search(r'class="backlog">(\d+) changes? waiting', html).group(1))
+    synced, total = map(int, re.search(r"(\d+) of (\d+) appointments synced", html).groups())
+    assert (waiting, synced, total) == (1, 1, 2)
+    assert '<dd class="last-sync">just now</dd>' in html, "never “0 minutes ago”"

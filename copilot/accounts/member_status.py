@@ -1,8 +1,9 @@
-"""The book's member-status interface: what other apps know about a staff member, at a glance.
+"""The member-status interface: what other apps know about a staff member, at a glance.
 
-The team views show each person's calendar connection at the head of their column. The book knows
-nothing of Google: the integrations app registers a ``MemberStatusProvider`` here, and the book asks
-every provider once per page for all the members shown (one query per provider, never one per person).
+The Team page, the team views' column heads and the book's connection banner show each person's
+calendar connection. Neither accounts nor the book knows Google: the integrations app registers a
+``MemberStatusProvider`` here (with memberships, the lowest layer both pages build on), and a page
+asks every provider once for all the members it shows (one query per provider, never one per person).
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ class MemberStatus:
     url: str  # where the member (or an admin) deals with it
     state: str  # the provider's own state name, for styling ("active", "needs_reconnect", ...)
     needs_attention: bool = False
+    # What to do, in words: said to the member themself (``yours``), or to anyone else (``theirs``:
+    # "Bob should reconnect Google Calendar"). Shown by the banner when ``needs_attention``.
+    yours: str = ""
+    theirs: str = ""
+    fix_url: str = ""  # where the member themself fixes it with a POST (Reconnect); "" if none
+    fix_label: str = ""  # the button's words ("Reconnect")
 
 
 class MemberStatusProvider(Protocol):
