@@ -10,10 +10,13 @@ from django.utils import timezone
 
 from copilot.accounts.models import Membership
 from copilot.accounts.selectors import practice_members
+from patients.models import Patient
+from patients.selectors import patients_search
+from patients.services import PatientDetails
 
 from .limits import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE, NOTES_MAX_LENGTH, date_in_range
-from .models import Appointment, WorkingHours
-from .services import Overrides
+from .models import Appointment, AppointmentType, WorkingHours
+from .services import Overrides, derived_title
 from .timezones import format_long_date, local_to_aware
 
 # The services name the model's fields; the form asks for a date and two times.
@@ -81,7 +84,9 @@ class AppointmentForm(forms.Form):
     """
 
     staff = MemberChoiceField(queryset=Membership.objects.none(), empty_label=None)
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(
+        max_length=200, required=False, help_text="Empty: type and patient (“Check-up: Lucia Romero”)."
+    )
     date = BookDateField()
     start_time = Time24Field(label="Start", help_text="24 h, HH:MM")
     end_time = Time24Field(
@@ -111,6 +116,19 @@ class AppointmentForm(forms.Form):
     )
     # Asked only when the start is in the past (see ``_ask_about_the_past``).
     confirm_past = forms.BooleanField(label="Yes, book it in the past", required=False)
+    # --- patient and type (the booking form's patient block; see PatientFieldsMixin) ---
+    appointment_type = forms.ModelChoiceField(
+        label="Type", queryset=AppointmentType.objects.none(), required=False, empty_label="No type"
+    )
+    patient = forms.ModelChoiceField(
+        queryset=Patient.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    patient_query = forms.CharField(
+        label="Find a patient", max_length=100, required=False, help_text="Name, phone or email."
+    )
+    new_patient_name = forms.CharField(label="New patient: name", max_length=200, required=False)
+    new_patient_email = forms.EmailField(label="Email", required=False)
+    new_patient_phone = forms.CharField(label="Phone", max_length=40, required=False)
 
     def __init__(self, *args, actor: Membership, appointment: Appointment | None = None, **kwargs):
         self.actor = actor
@@ -125,6 +143,25 @@ class AppointmentForm(forms.Form):
         if not actor.is_admin:
             del self.fields["outside_hours"]
             del self.fields["busy_time"]
+        self._init_patient_fields()
+
+    def _init_patient_fields(self) -> None:
+        self.fields["appointment_type"].queryset = AppointmentType.objects.filter(
+            practice=self.practice, is_active=True
+        )
+        self.fields["patient"].queryset = Patient.objects.filter(practice=self.practice)
+        self.patient_matches: list[Patient] = []
+
+    @property
+    def chosen_patient(self) -> Patient | None:
+        """The patient the form holds (submitted or initial), for the picker to show checked."""
+        value = self["patient"].value()
+        if not value:
+            return None
+        try:
+            return self.fields["patient"].queryset.filter(pk=int(value)).first()
+        except (TypeError, ValueError):
+            return None
 
     @staticmethod
     def initial_for(appointment: Appointment) -> dict:
@@ -133,12 +170,19 @@ class AppointmentForm(forms.Form):
         return {
             "staff": appointment.staff_id,
             "assignees": list(appointment.assignees.values_list("pk", flat=True)),
-            "title": appointment.title,
             "date": start.date(),
             "start_time": start.time(),
             "end_time": end.time(),
             "location": appointment.location,
             "notes": appointment.notes,
+            "patient": appointment.patient_id,
+            "appointment_type": appointment.appointment_type_id,
+            # A derived title is derived again, so choosing another patient renames the appointment.
+            "title": (
+                ""
+                if appointment.title == derived_title(appointment.appointment_type, appointment.patient)
+                else appointment.title
+            ),
         }
 
     @property
@@ -156,8 +200,12 @@ class AppointmentForm(forms.Form):
         except ValidationError as exc:
             self.add_error("start_time", exc)
             return data
+        self._clean_patient(data)
         end_time = data.get("end_time")
-        if end_time is None:
+        appointment_type = data.get("appointment_type")
+        if end_time is None and appointment_type is not None:
+            end = start + timedelta(minutes=appointment_type.duration_minutes)
+        elif end_time is None:
             end = start + timedelta(minutes=self.practice.default_appointment_minutes)
         else:
             try:
@@ -197,11 +245,34 @@ class AppointmentForm(forms.Form):
             None, ValidationError(f"This is in the past: {format_long_date(local_day)}. Book anyway?")
         )
 
+    def _clean_patient(self, data: dict) -> None:
+        """An existing patient, or a new one typed inline; a search without a choice shows matches."""
+        patient, name = data.get("patient"), (data.get("new_patient_name") or "").strip()
+        data["new_patient"] = None
+        if patient is not None and name:
+            self.add_error("new_patient_name", "Choose an existing patient or enter a new one, not both.")
+        elif name:
+            data["new_patient"] = PatientDetails(
+                name=name,
+                email=data.get("new_patient_email") or "",
+                phone=data.get("new_patient_phone") or "",
+            )
+        elif patient is None and (data.get("patient_query") or "").strip():
+            self.patient_matches = patients_search(practice=self.practice, query=data["patient_query"])
+            found = "Choose the patient below" if self.patient_matches else "No patient matches"
+            self.add_error("patient", f"{found}, or enter a new patient.")
+        if not (data.get("title") or data.get("appointment_type") or patient or name):
+            self.add_error("title", "Give a title, or choose a type or a patient.")
+
     def service_fields(self) -> dict:
         """The cleaned values as the booking services take them."""
         data = self.cleaned_data
         names = ("staff", "title", "start", "end", "location", "notes", "assignees")
-        return {name: data[name] for name in names}
+        fields = {name: data[name] for name in names}
+        fields.update(patient=data.get("patient"), appointment_type=data.get("appointment_type"))
+        if data.get("new_patient") is not None:
+            fields["new_patient"] = data["new_patient"]
+        return fields
 
     def add_booking_error(self, error: ValidationError) -> None:
         """Show a service's refusal on the field it concerns."""

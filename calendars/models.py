@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Func, Q
 
@@ -16,6 +17,59 @@ NO_OVERLAP_CONSTRAINT = "appointment_no_overlap_per_staff"
 class TsTzRange(Func):
     function = "TSTZRANGE"
     output_field = models.DateTimeField()
+
+
+class AppointmentType(models.Model):
+    """What kind of appointment (a check-up, a filling): its length, buffers and who offers it.
+
+    The buffers keep free time around an appointment of this type when free times are offered
+    online; minimum notice and horizon bound how soon and how far ahead it can be booked there.
+    """
+
+    class Colour(models.TextChoices):
+        # A fixed palette: the grid colours blocks with a CSS class (``type-<colour>``), so no
+        # colour ever travels in a style attribute.
+        BLUE = "blue", "Blue"
+        GREEN = "green", "Green"
+        TEAL = "teal", "Teal"
+        PURPLE = "purple", "Purple"
+        ORANGE = "orange", "Orange"
+        RED = "red", "Red"
+        GREY = "grey", "Grey"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="appointment_types")
+    name = models.CharField(max_length=100)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(12 * 60)]
+    )
+    buffer_before_minutes = models.PositiveSmallIntegerField(
+        "buffer before (minutes)", default=0, validators=[MaxValueValidator(240)]
+    )
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        "buffer after (minutes)", default=0, validators=[MaxValueValidator(240)]
+    )
+    colour = models.CharField(max_length=10, choices=Colour.choices, default=Colour.BLUE)
+    staff = models.ManyToManyField(
+        Membership, blank=True, related_name="appointment_types", help_text="Who offers this type."
+    )
+    bookable_online = models.BooleanField(default=False)
+    min_notice_minutes = models.PositiveIntegerField(
+        "minimum notice (minutes)", default=120, validators=[MaxValueValidator(60 * 24 * 90)]
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        "how far ahead (days)", default=60, validators=[MinValueValidator(1), MaxValueValidator(366)]
+    )
+    location = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "name"], name="appointment_type_name_per_practice")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Appointment(models.Model):
@@ -32,6 +86,13 @@ class Appointment(models.Model):
     )
     assignees = models.ManyToManyField(Membership, blank=True, related_name="assigned_appointments")
     title = models.CharField(max_length=200)
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    appointment_type = models.ForeignKey(
+        AppointmentType, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    booked_online = models.BooleanField(default=False, help_text="Booked by the patient on the booking page.")
     start = models.DateTimeField(db_index=True)
     end = models.DateTimeField()
     location = models.CharField(max_length=300, blank=True)
@@ -89,6 +150,7 @@ class AppointmentChange(models.Model):
         PORTAL = "portal", "Portal"
         GOOGLE = "google", "Changed in Google"
         ADMIN = "admin", "Django admin"
+        ONLINE = "online", "Online booking"
         SYSTEM = "system", "System"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")

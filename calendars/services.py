@@ -18,10 +18,19 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from copilot.accounts.models import Membership, Practice, User
+from patients.models import Patient
+from patients.services import PatientDetails, patient_create, patient_match_or_create
 
 from . import busy, hooks
 from .limits import DATE_RANGE_MESSAGE, NOTES_MAX_LENGTH, instant_in_range
-from .models import NO_OVERLAP_CONSTRAINT, Appointment, AppointmentChange, TeamViewPreference, WorkingHours
+from .models import (
+    NO_OVERLAP_CONSTRAINT,
+    Appointment,
+    AppointmentChange,
+    AppointmentType,
+    TeamViewPreference,
+    WorkingHours,
+)
 from .selectors import overlapping_appointments, within_working_hours
 from .timezones import format_local_range
 
@@ -156,40 +165,70 @@ def _validate_assignees(practice: Practice, assignees) -> list[Membership]:
     return assignees
 
 
+def derived_title(appointment_type: AppointmentType | None, patient: Patient | None) -> str:
+    """The usual title: "Check-up: Lucia Romero", or whichever of the two is known ("" for neither)."""
+    parts = [part for part in (appointment_type and appointment_type.name, patient and patient.name) if part]
+    return ": ".join(parts)[:200]
+
+
+def _check_belongs(practice: Practice, patient: Patient | None, appointment_type: AppointmentType | None):
+    """A patient and a type must be the appointment's practice's own."""
+    if patient is not None and patient.practice_id != practice.pk:
+        raise BookingError({"patient": "Choose a patient of this practice."}, code="patient")
+    if appointment_type is not None and appointment_type.practice_id != practice.pk:
+        raise BookingError({"appointment_type": "Choose a type of this practice."}, code="appointment_type")
+
+
 def appointment_book(
     *,
     practice: Practice,
     staff: Membership,
     start: datetime,
     end: datetime,
-    title: str,
+    title: str = "",
     location: str = "",
     notes: str = "",
     assignees=(),
     created_by: User | None,
     overrides: Overrides = Overrides(),
+    patient: Patient | None = None,
+    new_patient: PatientDetails | None = None,
+    appointment_type: AppointmentType | None = None,
+    source: str = Source.PORTAL,
 ) -> BookingResult:
-    """Book an appointment. Raises ``BookingError`` naming the rule and any conflict."""
+    """Book an appointment. Raises ``BookingError`` naming the rule and any conflict.
+
+    ``new_patient`` creates the patient in the same transaction (the front desk's "new patient");
+    from the booking page (``source`` online) it is matched to an existing patient of the practice
+    by email or phone first. An empty ``title`` is derived from the type and the patient.
+    """
     _check_bounds(start=start, end=end, notes=notes)
+    _check_belongs(practice, patient, appointment_type)
     warnings = _freshness_warnings(staff, start, end)
     with transaction.atomic():
+        if new_patient is not None:
+            make = patient_match_or_create if source == Source.ONLINE else patient_create
+            patient = make(practice=practice, details=new_patient)
         appointment = _book_locked(
             practice=practice,
             staff=staff,
             start=start,
             end=end,
-            title=title,
+            title=title or derived_title(appointment_type, patient) or "Appointment",
             location=location,
             notes=notes,
             assignees=assignees,
             created_by=created_by,
             overrides=overrides,
+            patient=patient,
+            appointment_type=appointment_type,
+            source=source,
         )
     return BookingResult(appointment, warnings)
 
 
 def _book_locked(
-    *, practice, staff, start, end, title, location, notes, assignees, created_by, overrides
+    *, practice, staff, start, end, assignees, created_by, overrides, source, **fields
 ) -> Appointment:
     _lock_staff(staff.pk)
     _check_rules(practice=practice, staff=staff, start=start, end=end, exclude_id=None, overrides=overrides)
@@ -197,31 +236,32 @@ def _book_locked(
     appointment = Appointment(
         practice=practice,
         staff=staff,
-        title=title,
         start=start,
         end=end,
-        location=location,
-        notes=notes,
         created_by=created_by,
+        booked_online=source == Source.ONLINE,
+        **fields,
     )
     _save_guarded(appointment, practice)
     appointment.assignees.set(assignee_list)
     when = format_local_range(start, end, practice.zone)
-    _record(appointment, actor=created_by, source=Source.PORTAL, action="booked", summary=f"Booked {when}")
+    _record(appointment, actor=created_by, source=source, action="booked", summary=f"Booked {when}")
     hooks.appointment_changed(appointment)
     return appointment
 
 
-_EDITABLE = ("staff", "title", "start", "end", "location", "notes")
+_EDITABLE = ("staff", "title", "start", "end", "location", "notes", "patient", "appointment_type")
 
 
 def _describe_changes(appointment: Appointment, changes: dict, practice: Practice) -> str:
     parts = []
     if "start" in changes or "end" in changes:
         parts.append("moved to " + format_local_range(appointment.start, appointment.end, practice.zone))
-    for name in ("title", "location", "notes"):
+    for name in ("title", "location", "notes", "patient"):
         if name in changes:
             parts.append(f"{name} changed")
+    if "appointment_type" in changes:
+        parts.append("type changed")
     if "staff" in changes:
         parts.append(f"reassigned to {appointment.staff.display_name}")
     if "assignees" in changes:
@@ -245,6 +285,7 @@ def appointment_update(
     Returns the result; does nothing (and writes no history) when nothing changed.
     """
     _check_bounds(start=changes.get("start"), end=changes.get("end"), notes=changes.get("notes"))
+    _check_belongs(appointment.practice, changes.get("patient"), changes.get("appointment_type"))
     warnings: list[str] = []
     if source != Source.GOOGLE and {"start", "end", "staff"} & set(changes):
         warnings = _freshness_warnings(
@@ -262,6 +303,17 @@ def appointment_update(
 def _update_locked(*, appointment: Appointment, actor, source, overrides, **changes) -> Appointment:
     appointment = Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
     practice = appointment.practice
+    new_patient = changes.pop("new_patient", None)
+    if new_patient is not None:
+        changes["patient"] = patient_create(practice=practice, details=new_patient)
+    if "title" in changes and not changes["title"]:
+        changes["title"] = (
+            derived_title(
+                changes.get("appointment_type", appointment.appointment_type),
+                changes.get("patient", appointment.patient),
+            )
+            or appointment.title
+        )
     assignees = changes.pop("assignees", None)
     unknown = set(changes) - set(_EDITABLE)
     if unknown:

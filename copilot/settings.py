@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "copilot.accounts",
     "calendars",
+    "patients",
     "integrations",
     "copilot.ops",
 ]

@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("", include("copilot.accounts.urls")),
     path("calendars/", include("calendars.urls")),
+    path("patients/", include("patients.urls")),
     path("", include("integrations.urls")),
     # Operations: /healthz, /readyz, /metrics (docs/OPERATIONS.md).
     path("", include("copilot.ops.urls")),

@@ -1,0 +1,12 @@
+from django.contrib import admin
+
+from .models import Patient
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ("name", "practice", "email", "phone")
+    list_filter = ("practice",)
+    search_fields = ("name", "email", "phone_digits")
+    list_select_related = ("practice",)
+    raw_id_fields = ("practice",)
