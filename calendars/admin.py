@@ -17,7 +17,7 @@ from django.utils.html import format_html_join
 
 from copilot.admin_access import SuperuserOnly
 
-from .models import Appointment, AppointmentChange, WorkingHours
+from .models import Appointment, AppointmentChange, AppointmentType, WorkingHours
 from .services import Source, appointment_cancel
 from .sync_status import attach_badges
 from .timezones import format_local_range
@@ -131,3 +131,10 @@ class WorkingHoursAdmin(SuperuserOnly, admin.ModelAdmin):
     list_filter = ("weekday", "member__practice")
     search_fields = ("member__user__email",)
     raw_id_fields = ("member",)
+
+
+@admin.register(AppointmentType)
+class AppointmentTypeAdmin(SuperuserOnly, admin.ModelAdmin):
+    list_display = ("name", "practice", "duration_minutes", "bookable_online", "is_active")
+    list_filter = ("practice", "bookable_online")
+    filter_horizontal = ("staff",)

@@ -380,3 +380,39 @@ class WorkingHoursForm(forms.Form):
                 intervals.append((weekday, start, end))
         data["intervals"] = intervals
         return data
+
+
+# --- appointment types (Settings › Appointment types) --------------------------------------------
+
+
+class AppointmentTypeForm(forms.ModelForm):
+    """An appointment type; ``staff`` offered only from the practice's active members."""
+
+    staff = MemberMultipleChoiceField(
+        queryset=Membership.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Who offers this type (and can be booked for it online).",
+    )
+
+    class Meta:
+        model = AppointmentType
+        fields = [
+            "name",
+            "duration_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "colour",
+            "staff",
+            "bookable_online",
+            "min_notice_minutes",
+            "horizon_days",
+            "location",
+            "is_active",
+        ]
+        labels = {"duration_minutes": "Length (minutes)", "is_active": "In use"}
+
+    def __init__(self, *args, practice, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.practice = practice
+        self.fields["staff"].queryset = practice_members(practice=practice)

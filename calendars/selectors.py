@@ -13,7 +13,7 @@ from copilot.accounts.models import Membership, Practice
 
 from . import busy
 from .expressions import EpochSeconds
-from .models import Appointment, AppointmentChange, TeamViewPreference, WorkingHours
+from .models import Appointment, AppointmentChange, AppointmentType, TeamViewPreference, WorkingHours
 from .timezones import day_bounds
 
 T = TypeVar("T", datetime, float)
@@ -33,7 +33,7 @@ def appointments_in_range(
         qs = qs.filter(staff=staff)
     if not include_cancelled:
         qs = qs.filter(status=Appointment.Status.BOOKED)
-    return qs.select_related("staff__user").order_by("start")
+    return qs.select_related("staff__user", "appointment_type").order_by("start")
 
 
 def appointments_by_member(
@@ -232,7 +232,7 @@ def appointments_for_list(
         qs = qs.filter(end__gt=start)
     if end is not None:
         qs = qs.filter(start__lt=end)
-    return qs.select_related("staff__user").order_by("start", "pk")
+    return qs.select_related("staff__user", "appointment_type").order_by("start", "pk")
 
 
 def appointment_history(*, appointment: Appointment) -> QuerySet[AppointmentChange]:
@@ -278,3 +278,15 @@ def upcoming_appointments_of_members(*, member_ids: list[int], since: datetime) 
         ).values_list("appointment_id", "membership_id")
     )
     return pairs
+
+
+def appointment_types_for_practice(
+    *, practice: Practice, active_only: bool = False, online_only: bool = False
+) -> QuerySet[AppointmentType]:
+    """The practice's appointment types by name, with who offers them prefetched."""
+    qs = AppointmentType.objects.filter(practice=practice)
+    if active_only or online_only:
+        qs = qs.filter(is_active=True)
+    if online_only:
+        qs = qs.filter(bookable_online=True)
+    return qs.prefetch_related("staff__user").order_by("name", "pk")

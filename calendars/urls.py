@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import type_views, views
 
 app_name = "calendars"
 
@@ -15,4 +15,7 @@ urlpatterns = [
     path("appointments/<int:pk>/edit/", views.appointment_edit, name="appointment_edit"),
     path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
     path("working-hours/<int:member_id>/", views.working_hours, name="working_hours"),
+    path("types/", type_views.type_list, name="type_list"),
+    path("types/new/", type_views.type_edit, name="type_new"),
+    path("types/<int:pk>/", type_views.type_edit, name="type_edit"),
 ]

@@ -59,6 +59,8 @@ def appointment_tile(block, can_manage: bool):
     name = "calendars:appointment_edit" if can_manage else "calendars:appointment_detail"
     url = reverse(name, args=[appointment.pk])
     classes = ["appt"]
+    if appointment.appointment_type_id:  # colour by type (a class: no colour in a style attribute)
+        classes.append(f"type-{appointment.appointment_type.colour}")
     for flag, css in (
         (appointment.has_conflict, "has-conflict"),
         (block.continues_before, "continues-before"),
@@ -69,7 +71,7 @@ def appointment_tile(block, can_manage: bool):
             classes.append(css)
     conflict = "Conflict: " if appointment.has_conflict else ""
     marker = mark_safe('<span class="conflict-marker">⚠ Conflict</span> ') if appointment.has_conflict else ""
-    status = appointment.get_status_display()
+    status = appointment.get_status_display() + (" · Online" if appointment.booked_online else "")
     sync = getattr(appointment, "sync_badge", None)  # views.attach_badges; conflicts have their marker
     chip, sync_words = "", ""
     if sync is not None and sync.state != "conflict":
