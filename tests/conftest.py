@@ -38,14 +38,23 @@ def local(practice: Practice, *args: int) -> datetime:
     return datetime(*args, tzinfo=practice.zone)
 
 
+# The fixture practices show full titles in Google (what the sync tests compare); new practices
+# start on "type only" (tests/integrations/google/test_title_privacy.py).
+FULL_TITLES = Practice.TitlePrivacy.FULL
+
+
 @pytest.fixture
 def practice_a(db) -> Practice:
-    return Practice.objects.create(name="Practice A", slug="practice-a", time_zone=NEW_YORK)
+    return Practice.objects.create(
+        name="Practice A", slug="practice-a", time_zone=NEW_YORK, external_title_privacy=FULL_TITLES
+    )
 
 
 @pytest.fixture
 def practice_b(db) -> Practice:
-    return Practice.objects.create(name="Practice B", slug="practice-b", time_zone="Europe/Berlin")
+    return Practice.objects.create(
+        name="Practice B", slug="practice-b", time_zone="Europe/Berlin", external_title_privacy=FULL_TITLES
+    )
 
 
 @pytest.fixture

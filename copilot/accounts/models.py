@@ -66,6 +66,7 @@ class Practice(models.Model):
 
     class TitlePrivacy(models.TextChoices):
         FULL = "full", "Show appointment titles in staff calendars"
+        TYPE = "type", "Show only the appointment type (“Check-up”), no patient name"
         BUSY = "busy", "Show only “Busy — appointment” in staff calendars"
 
     class CancelBehaviour(models.TextChoices):
@@ -79,7 +80,11 @@ class Practice(models.Model):
     )
     default_appointment_minutes = models.PositiveSmallIntegerField(default=30)
     external_title_privacy = models.CharField(
-        max_length=8, choices=TitlePrivacy.choices, default=TitlePrivacy.FULL
+        max_length=8,
+        choices=TitlePrivacy.choices,
+        default=TitlePrivacy.TYPE,
+        help_text="What staff members' Google calendars show of an appointment. New practices start on "
+        "“type only”: patient names never reach staff members' Google accounts.",
     )
     external_cancel_behaviour = models.CharField(
         max_length=8, choices=CancelBehaviour.choices, default=CancelBehaviour.DELETE

@@ -51,7 +51,7 @@ def _older_than_our_last_write(link: EventLink, event: dict) -> bool:
 def changes_from_event(event: dict, appointment: Appointment) -> dict:
     """The appointment fields a Google copy of it says should change (for ``appointment_update``)."""
     practice = appointment.practice
-    hidden = practice.external_title_privacy == Practice.TitlePrivacy.BUSY
+    hidden = practice.external_title_privacy != Practice.TitlePrivacy.FULL  # "type only" too (issue 14)
     changes: dict = {}
     try:
         start, end = event_bounds(event, practice.zone)

@@ -23,6 +23,7 @@ TAG_APPOINTMENT = "copilotAppointment"
 TAG_MEMBER = "copilotMember"
 
 PRIVATE_TITLE = "Busy — appointment"
+UNTYPED_TITLE = "Appointment"  # "type only" for an appointment without a type
 LINK_PREFIX = "Open in Copilot Calendars: "
 CANCELLED_PREFIX = "Cancelled: "
 MAX_ID_GENERATIONS = 20
@@ -76,13 +77,31 @@ def _when(value: datetime, practice: Practice) -> dict:
     return {"dateTime": value.astimezone(practice.zone).isoformat(), "timeZone": practice.time_zone}
 
 
+def hides_titles(practice: Practice) -> bool:
+    """Whether ``practice`` keeps its appointment titles (patient names) and notes out of Google."""
+    return practice.external_title_privacy != Practice.TitlePrivacy.FULL
+
+
+def external_title(appointment: Appointment) -> str:
+    """The event summary the practice's privacy setting allows: the title, the type's name, or "Busy".
+
+    "Type only" writes the appointment type's name and nothing of the patient ("Check-up").
+    """
+    privacy = appointment.practice.external_title_privacy
+    if privacy == Practice.TitlePrivacy.FULL:
+        return appointment.title
+    if privacy == Practice.TitlePrivacy.TYPE:
+        return appointment.appointment_type.name if appointment.appointment_type_id else UNTYPED_TITLE
+    return PRIVATE_TITLE
+
+
 def event_body(
     appointment: Appointment, member: Membership, *, portal_url: str, cancelled_marker: bool = False
 ) -> dict:
     """The Google event for ``appointment`` in ``member``'s calendar (without an id)."""
     practice = appointment.practice
-    private = practice.external_title_privacy == Practice.TitlePrivacy.BUSY
-    summary = PRIVATE_TITLE if private else appointment.title
+    private = hides_titles(practice)
+    summary = external_title(appointment)
     if cancelled_marker:
         summary = CANCELLED_PREFIX + summary
     people = [appointment.staff, *appointment.assignees.all()]
