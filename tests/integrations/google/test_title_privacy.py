@@ -15,7 +15,11 @@ from copilot.accounts.models import Practice
 from integrations.google import mapping
 from patients.services import PatientDetails, patient_create
 
-from .test_pull import bob_connected, booked, edit_in_google, events_of, link_of, pull_now, slot, when  # noqa: F401
+from . import test_pull
+from .test_pull import edit_in_google, events_of, link_of, slot, when
+
+# The pull tests' fixtures: bob connected, booking pushed on commit, pulling on demand.
+bob_connected, booked, pull_now = test_pull.bob_connected, test_pull.booked, test_pull.pull_now
 
 pytestmark = pytest.mark.django_db
 
