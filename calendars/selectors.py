@@ -173,6 +173,11 @@ def _free_spans(member: Membership, start_date: date, end_date: date) -> list[tu
     return subtract(sorted(working), taken)
 
 
+def free_spans(*, member: Membership, start_date: date, end_date: date) -> list[tuple[float, float]]:
+    """``free_intervals`` as epoch-second spans (what the booking page's free times are cut from)."""
+    return _free_spans(member, start_date, end_date)
+
+
 def free_intervals(
     *, member: Membership, start_date: date, end_date: date
 ) -> list[tuple[datetime, datetime]]:

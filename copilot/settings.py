@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "copilot.accounts",
     "calendars",
     "patients",
+    "booking",
     "integrations",
     "copilot.ops",
 ]
@@ -342,6 +343,13 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# --- Online booking (booking/) --------------------------------------------------------------
+# Posts to the public booking pages per client address and per practice (django-ratelimit syntax,
+# counted in the shared "default" cache), and how long a patient's reschedule/cancel link works.
+BOOKING_RATE_PER_ADDRESS = env("BOOKING_RATE_PER_ADDRESS", "10/h")
+BOOKING_RATE_PER_PRACTICE = env("BOOKING_RATE_PER_PRACTICE", "300/h")
+BOOKING_LINK_MAX_AGE_DAYS = int(env("BOOKING_LINK_MAX_AGE_DAYS", "120"))
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_BACKEND = env(

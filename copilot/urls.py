@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("copilot.accounts.urls")),
     path("calendars/", include("calendars.urls")),
     path("patients/", include("patients.urls")),
+    path("book/", include("booking.urls")),  # public: patients book themselves (booking/views.py)
     path("", include("integrations.urls")),
     # Operations: /healthz, /readyz, /metrics (docs/OPERATIONS.md).
     path("", include("copilot.ops.urls")),

@@ -15,6 +15,8 @@ def email_payload(message: EmailMessage) -> dict:
         "from_email": message.from_email,
         "to": list(message.to),
         "alternatives": [[str(body), mimetype] for body, mimetype in getattr(message, "alternatives", [])],
+        # (filename, text, mimetype) attachments, e.g. a booking's .ics file
+        "attachments": [[name, str(content), mimetype] for name, content, mimetype in message.attachments],
     }
 
 
@@ -24,6 +26,8 @@ def email_message(payload: dict) -> EmailMultiAlternatives:
     )
     for content, mimetype in payload.get("alternatives", []):
         message.attach_alternative(content, mimetype)
+    for name, content, mimetype in payload.get("attachments", []):
+        message.attach(name, content, mimetype)
     return message
 
 

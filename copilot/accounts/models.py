@@ -89,6 +89,9 @@ class Practice(models.Model):
     external_cancel_behaviour = models.CharField(
         max_length=8, choices=CancelBehaviour.choices, default=CancelBehaviour.DELETE
     )
+    online_booking_enabled = models.BooleanField(
+        "online booking", default=False, help_text="Patients can book themselves at /book/<practice>/."
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
