@@ -130,3 +130,10 @@ def _email(appointment: Appointment, manage_url: str, template: str, subject: st
     ics = appointment_ics(appointment, manage_url=manage_url, now=timezone.now())
     message.attach("appointment.ics", ics.decode(), "text/calendar")
     email_queue(message)  # leaves after the caller's transaction commits
+
+
+def online_booking_set(*, practice: Practice, enabled: bool) -> Practice:
+    """Turn the practice's booking page on or off (its address answers 404 while off)."""
+    Practice.objects.filter(pk=practice.pk).update(online_booking_enabled=enabled)
+    practice.online_booking_enabled = enabled
+    return practice

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
+from booking import settings_views as booking_settings
 from integrations.google import oauth, webhooks
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("calendars/", include("calendars.urls")),
     path("patients/", include("patients.urls")),
     path("book/", include("booking.urls")),  # public: patients book themselves (booking/views.py)
+    path("settings/online-booking/", booking_settings.online_booking_settings, name="booking_settings"),
     path("", include("integrations.urls")),
     # Operations: /healthz, /readyz, /metrics (docs/OPERATIONS.md).
     path("", include("copilot.ops.urls")),

@@ -7,6 +7,7 @@ from freezegun import freeze_time
 
 from calendars.models import AppointmentType
 from tests.conftest import local
+from tests.integrations.google.conftest import connect, google  # noqa: F401  (fixtures)
 
 # Monday 4 March 2030, 07:00 in New York: with two hours' notice the first time is 09:00.
 NOW = (2030, 3, 4, 7)

@@ -173,3 +173,20 @@ def test_booking_pages_may_be_framed_the_portal_may_not(client, now, checkup, al
         assert "frame-ancestors *" in page.headers["Content-Security-Policy"]
     login(client, alice)
     assert client.get(reverse("calendars:week")).headers["X-Frame-Options"] == "DENY"
+
+
+def test_admins_get_the_link_and_snippet_and_switch_booking_off(client, now, checkup, alice, bob):
+    login(client, bob)
+    assert client.get("/settings/online-booking/").status_code == 404
+    assert client.post("/settings/online-booking/", {}).status_code == 404
+    login(client, alice)
+    page = client.get("/settings/online-booking/").content.decode()
+    assert "http://testserver/book/practice-a/" in page and "&lt;iframe src=" in page
+    assert "/book/practice-a/bob-" in page  # bob's own page
+    client.post("/settings/online-booking/", {})
+    assert client.get(PAGE).status_code == 404
+    client.post("/settings/online-booking/", {"enabled": "on"})
+    client.logout()
+    assert client.get(PAGE).status_code == 200
+    assert client.get(f"/book/practice-a/bob-{bob.pk}/").status_code == 200
+    assert client.get(f"/book/practice-a/alice-{bob.pk}/").status_code == 404
