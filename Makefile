@@ -44,6 +44,7 @@ run: venv
 	@echo
 	@echo "  Portal:          http://127.0.0.1:8000/        admin@demo-dental.test / demo-password-123"
 	@echo "  Django admin:    http://127.0.0.1:8000/admin/  root@demo-dental.test / demo-password-123"
+	@echo "  Booking page:    http://127.0.0.1:8000/book/demo-dental/  (patients book themselves)"
 	@if [ -n "$$GOOGLE_EMULATOR_URL" ]; then echo "  Google emulator: $$GOOGLE_EMULATOR_URL/"; fi
 	@echo "  Health:          http://127.0.0.1:8000/healthz  readiness: http://127.0.0.1:8000/readyz"
 	@echo "  Metrics:         curl -H 'Authorization: Bearer $$METRICS_TOKEN' http://127.0.0.1:8000/metrics"

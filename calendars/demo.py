@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from copilot.accounts.models import Membership, Practice, User
 from copilot.accounts.services import practice_create
+from patients.models import Patient
 
-from .models import Appointment, WorkingHours
+from .models import Appointment, AppointmentType, WorkingHours
 from .services import BookingError, appointment_book, working_hours_set
 from .timezones import local_to_aware
 
@@ -106,6 +107,11 @@ ROOMS = {
 }
 
 
+# Types patients may book themselves on the demo's booking page, and their buffers after.
+ONLINE_KINDS = {"Check-up": 10, "Cleaning": 15, "New patient exam": 10}
+COLOURS = [c for c, _ in AppointmentType.Colour.choices]
+
+
 @dataclass(frozen=True)
 class Login:
     email: str
@@ -128,6 +134,10 @@ class DemoResult:
     users_created: int = 0
     appointments_created: int = 0
     appointments_skipped: int = 0
+
+    @property
+    def booking_path(self) -> str:
+        return f"/book/{self.practice.slug}/"
 
 
 def _user(email: str, *, first_name: str, last_name: str, result: DemoResult, superuser: bool = False):
@@ -194,10 +204,15 @@ def seed_demo(*, today: date | None = None) -> DemoResult:
     root = _user(SUPERUSER_EMAIL, first_name="Site", last_name="Admin", result=result, superuser=True)
     result.logins.append(Login(root.email, PASSWORD, root.display_name, "Django admin superuser"))
 
+    Practice.objects.filter(pk=practice.pk).update(online_booking_enabled=True)
+    practice.online_booking_enabled = True
+    types = _types(practice, members)
+    patients = _patients(practice)
     admin = members[PEOPLE[0][0]].user
     plan = _plan(upcoming) + _plan(working_days(today, PAST_DAYS, -1)[::-1], PAST_PER_PERSON)
     for email, day, start, minutes, title in plan:
         member = members[email]
+        kind, patient_name = title.split(": ", 1)
         starts_at = local_to_aware(datetime.combine(day, time.fromisoformat(start)), practice.zone)
         exists = Appointment.objects.filter(
             staff=member, start=starts_at, title=title, status=Appointment.Status.BOOKED
@@ -211,7 +226,8 @@ def seed_demo(*, today: date | None = None) -> DemoResult:
                 staff=member,
                 start=starts_at,
                 end=starts_at + timedelta(minutes=minutes),
-                title=title,
+                patient=patients[patient_name],
+                appointment_type=types[kind],  # the title is derived: "Check-up: Lucia Romero"
                 location=ROOMS[email],
                 created_by=admin,
             )
@@ -220,3 +236,45 @@ def seed_demo(*, today: date | None = None) -> DemoResult:
         else:
             result.appointments_created += 1
     return result
+
+
+def _types(practice: Practice, members: dict[str, Membership]) -> dict[str, AppointmentType]:
+    """One type per kind of the week's plan, offered by whoever does it; a few bookable online."""
+    offered_by: dict[str, tuple[int, set[str]]] = {}
+    for email, patterns in (
+        ("admin@demo-dental.test", ADMIN_DAYS),
+        ("dr.alvarez@demo-dental.test", DENTIST_DAYS),
+        ("sam.lee@demo-dental.test", HYGIENIST_DAYS),
+    ):
+        for day in patterns:
+            for _, minutes, kind in day:
+                offered_by.setdefault(kind, (minutes, set()))[1].add(email)
+    types = {}
+    for index, (kind, (minutes, emails)) in enumerate(sorted(offered_by.items())):
+        kind_type, created = AppointmentType.objects.get_or_create(
+            practice=practice,
+            name=kind,
+            defaults={
+                "duration_minutes": minutes,
+                "colour": COLOURS[index % len(COLOURS)],
+                "bookable_online": kind in ONLINE_KINDS,
+                "buffer_after_minutes": ONLINE_KINDS.get(kind, 0),
+                "location": "Demo Dental, 12 Main Street",
+            },
+        )
+        if created:
+            kind_type.staff.set([members[email] for email in sorted(emails)])
+        types[kind] = kind_type
+    return types
+
+
+def _patients(practice: Practice) -> dict[str, Patient]:
+    patients = {}
+    for number, name in enumerate(PATIENTS):
+        handle = name.lower().replace(" ", ".").replace("'", "")
+        patients[name], _ = Patient.objects.get_or_create(
+            practice=practice,
+            name=name,
+            defaults={"email": f"{handle}@example.test", "phone": f"+1 212 555 01{number:02d}"},
+        )
+    return patients

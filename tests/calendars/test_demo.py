@@ -142,3 +142,17 @@ def test_the_command_prints_the_logins():
     for email in ("admin@demo-dental.test", "dr.alvarez@demo-dental.test", "root@demo-dental.test"):
         assert f"{email}" in text
     assert "demo-password-123" in text and "http://127.0.0.1:8000/admin/" in text
+    assert "Patients book online at http://127.0.0.1:8000/book/demo-dental/" in text
+
+
+@pytest.mark.django_db
+def test_the_demo_has_types_patients_and_an_online_booking_page(client):
+    result = seed_demo(today=date(2026, 11, 25))
+    practice = result.practice
+    assert practice.online_booking_enabled and result.booking_path == "/book/demo-dental/"
+    online = set(practice.appointment_types.filter(bookable_online=True).values_list("name", flat=True))
+    assert online == {"Check-up", "Cleaning", "New patient exam"}
+    appointment = Appointment.objects.filter(practice=practice).exclude(patient=None).first()
+    assert appointment.title == f"{appointment.appointment_type.name}: {appointment.patient.name}"
+    assert not Appointment.objects.filter(practice=practice, patient=None).exists()
+    assert client.get(result.booking_path).status_code == 200

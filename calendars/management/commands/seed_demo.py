@@ -40,3 +40,4 @@ class Command(BaseCommand):
         for login in result.logins:
             self.stdout.write(f"  {login.email:<{width}}  {login.password}  {login.name}, {login.what}")
         self.stdout.write("Passwords are set only when an account is first created.")
+        self.stdout.write(f"Patients book online at {base_url}{result.booking_path}")
