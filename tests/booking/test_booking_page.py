@@ -82,6 +82,9 @@ def test_confirming_books_online_matches_the_patient_and_emails_an_ics(
     assert str(event["location"]) == "Room 2"
     manage_url = response["Location"].split("?")[0]
     assert manage_url in email.body and manage_url in str(event["url"])
+    login(client, bob)  # the front desk sees where it came from
+    detail = client.get(reverse("calendars:appointment_detail", args=[appointment.pk])).content.decode()
+    assert detail.count("Online booking") == 2  # the badge and the history line
 
 
 def test_a_new_patient_is_created_in_this_practice_only(client, now, checkup, bob, practice_b):
