@@ -23,7 +23,7 @@ from calendars.models import Appointment, AppointmentChange
 from copilot.accounts.models import Membership, Practice
 from integrations.google import mapping
 from integrations.models import EventLink, GoogleConnection
-from tests.conftest import NEW_YORK, give_office_hours, make_member
+from tests.conftest import FULL_TITLES, NEW_YORK, give_office_hours, make_member
 from tests.integrations.google import conftest as google_conftest
 from tests.integrations.google.conftest import Google, connect_member, wait_until
 from tests.ops import leaks
@@ -76,7 +76,10 @@ class _NoLock:
 
 @pytest.fixture
 def practice(db) -> Practice:
-    return Practice.objects.create(name="Fault Practice", slug="fault-practice", time_zone=NEW_YORK)
+    # Full titles in Google: the fault suites compare titles on both sides (tests/conftest.py).
+    return Practice.objects.create(
+        name="Fault Practice", slug="fault-practice", time_zone=NEW_YORK, external_title_privacy=FULL_TITLES
+    )
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.utils import timezone
 from calendars.models import WorkingHours
 from copilot.accounts.models import Invitation, Membership, Practice, User
 from copilot.accounts.services import invitation_token
-from tests.conftest import PASSWORD
+from tests.conftest import FULL_TITLES, PASSWORD
 from tests.integrations.google.conftest import connect, google  # noqa: F401  (fixtures)
 
 # Practice B's rows get ids no row of Practice A can have, in every table: a request that names one
@@ -34,7 +34,11 @@ class Scene:
 @pytest.fixture
 def practice_b(db) -> Practice:
     return Practice.objects.create(
-        pk=B_IDS_FROM, name="Practice B", slug="practice-b", time_zone="Europe/Berlin"
+        pk=B_IDS_FROM,
+        name="Practice B",
+        slug="practice-b",
+        time_zone="Europe/Berlin",
+        external_title_privacy=FULL_TITLES,
     )
 
 
