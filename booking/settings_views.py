@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from copilot.accounts.access import current_admin
 
@@ -18,6 +19,7 @@ class OnlineBookingForm(forms.Form):
     enabled = forms.BooleanField(label="Patients can book online", required=False)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def online_booking_settings(request: HttpRequest) -> HttpResponse:
     admin = current_admin(request)
     practice = admin.practice

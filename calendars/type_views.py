@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from copilot.accounts.access import current_admin
 from copilot.accounts.models import Membership
@@ -33,6 +33,7 @@ def type_list(request: HttpRequest) -> HttpResponse:
     return render(request, "calendars/type_list.html", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Add (no ``pk``) or change an appointment type."""
     admin = current_admin(request)

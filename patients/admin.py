@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from copilot.admin_access import SuperuserOnly
+
 from .models import Patient
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(SuperuserOnly, admin.ModelAdmin):  # patient data: superusers only
     list_display = ("name", "practice", "email", "phone")
     list_filter = ("practice",)
     search_fields = ("name", "email", "phone_digits")

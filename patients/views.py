@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from copilot.accounts.access import current_membership
 from copilot.accounts.models import Membership
@@ -86,6 +86,7 @@ def _save(request: HttpRequest, form: PatientForm, save) -> HttpResponse | None:
     return redirect("patients:patient_detail", pk=patient.pk)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def patient_new(request: HttpRequest) -> HttpResponse:
     actor = current_membership(request)
     form = PatientForm(request.POST or None)
@@ -101,6 +102,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/patient_form.html", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = current_membership(request)
     patient = _patient_or_404(actor, pk)

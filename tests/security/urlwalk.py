@@ -24,10 +24,6 @@ SKIPPED = {
     "self-service by design (the accounts and OAuth tests cover them)",
     "integrations/google/notifications/": "Google's webhook: no session, answers 200 to everyone and "
     "changes nothing without the channel token (tests/integrations/google/test_webhooks.py)",
-    "book/": "the public booking pages: no session; the practice is the slug, a patient's own appointment "
-    "a signed token naming it, no id to swap (tests/booking/ cover tenancy, tampering and expiry)",
-    "invitations/open/": "an invitation's emailed link: the token names the invitation, no id to swap "
-    "(tests/accounts/test_invitations.py)",
 }
 # Values for converters other than int: the right shape, belonging to no one.
 SAMPLES = {"str": "x", "slug": "practice-a", "path": "x/y", "uuid": "00000000-0000-0000-0000-000000000000"}
