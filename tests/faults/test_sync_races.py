@@ -5,14 +5,16 @@ Each test is the smallest deterministic sequence behind a disagreement the chaos
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
 
+from calendars.services import appointment_update
 from integrations.google import conflicts, pull, push
 from integrations.models import EventLink
 
-from .conftest import connect_member, tagged_events
+from .conftest import connect_member, tagged_events, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -83,8 +85,6 @@ def test_without_the_race_a_rename_in_google_reaches_the_appointment(
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_does_not_wait_for_a_google_change_being_applied(google, staff, book, monkeypatch):
     """Applying a Google change locks only the appointment and its link, never the practice row."""
-    import threading
-
     from django.db import connection as db_connection
     from django.db import transaction
 
@@ -106,14 +106,7 @@ def test_a_booking_does_not_wait_for_a_google_change_being_applied(google, staff
     monkeypatch.setattr(conflicts, "appointment_update", slow_update)
     renamed = {**event, "summary": "Crown fitting", "updated": "2999-01-01T00:00:00.000Z", "etag": '"new"'}
 
-    def apply() -> None:
-        try:
-            conflicts.apply_our_event(link=link, event=renamed)
-        finally:
-            db_connection.close()
-
-    worker = threading.Thread(target=apply, daemon=True)
-    worker.start()
+    worker = _thread(lambda: conflicts.apply_our_event(link=link, event=renamed))
     try:
         assert inside.wait(timeout=30)
         # Meanwhile someone books bob, another staff member of the practice, at another time.
@@ -124,3 +117,121 @@ def test_a_booking_does_not_wait_for_a_google_change_being_applied(google, staff
     finally:
         release.set()
         worker.join(timeout=30)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_committed_while_its_link_is_being_recorded_is_pushed(google, staff, book, monkeypatch):
+    """A portal edit that marks the link while the push of the previous edit records it is not lost.
+
+    The chaos test's interleaving, one step at a time (PostgreSQL, two connections): the record
+    step's ``UPDATE`` that clears ``needs_push`` when the appointment is still at the pushed version
+    waited for the edit's row lock on the link, then compared with the version its own snapshot
+    had (from before the edit committed) and cleared the edit's mark.
+    """
+    [member] = staff(1)
+    connection = connect_member(google, member)
+    start = datetime.now(member.practice.zone).replace(hour=10, minute=0, second=0, microsecond=0)
+    start += timedelta(days=2)
+    appointment = book(member, start, start + timedelta(hours=1), title="Crown")  # pushed on commit
+    moved = start + timedelta(hours=1)
+    step = _PausedStep(push, "record_synced", when=lambda pushes: bool(pushes))
+
+    def first_edit() -> None:  # a portal user moves it; the push runs inline on commit, as in chaos
+        appointment_update(
+            appointment=appointment, actor=member.user, start=moved, end=moved + timedelta(hours=1)
+        )
+
+    step.install(monkeypatch)
+    # 1. The move is in Google; the push is about to record the link as synced.
+    # 2. Another portal user renames it: the edit marks the link (and holds its rows) ...
+    # 3. ... while the push records the move, and must wait for the rename to commit.
+    # 4. The rename commits; its own push finds the connection busy and leaves it to that push.
+    step.replay(
+        first_edit,
+        lambda: appointment_update(appointment=appointment, actor=member.user, title="Crown fitting"),
+    )
+
+    # 5. The rename must still be due, or in Google already (the busy push looked again).
+    link = EventLink.objects.get(appointment=appointment)
+    push.push_due_links(connection.pk)
+    [[event]] = tagged_events(google, member.user.email).values()
+    assert event["summary"] == "Crown fitting", f"the rename was lost: link {link.needs_push=} {link.state=}"
+    assert datetime.fromisoformat(event["start"]["dateTime"]) == moved
+
+
+class _PausedStep:
+    """Pause a push step (``module.name``) in a worker thread, run an edit in the main thread meanwhile.
+
+    ``replay(work, edit)`` runs ``work`` in a thread of its own with its own database connection; when
+    the step is about to run there (and ``when(*args)`` holds), the thread waits; the main thread runs
+    ``edit`` in a transaction, lets the step go and checks, before committing, that the step waits for
+    a lock of the edit's (pg_locks); then the edit commits and the thread finishes.
+    """
+
+    def __init__(self, module, name: str, *, when):
+        self.module, self.name, self.when = module, name, when
+        self.real = getattr(module, name)
+        self.ready, self.go, self.done = threading.Event(), threading.Event(), threading.Event()
+        self.backend: list[int] = []
+
+    def install(self, monkeypatch) -> None:
+        monkeypatch.setattr(self.module, self.name, self._paused)
+
+    def _paused(self, *args, **kwargs):
+        from django.db import connection as db_connection
+
+        in_worker = threading.current_thread() is not threading.main_thread()
+        if in_worker and not self.ready.is_set() and self.when(*args, **kwargs):
+            with db_connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.backend.append(cursor.fetchone()[0])
+            self.ready.set()
+            assert self.go.wait(timeout=30)
+        return self.real(*args, **kwargs)
+
+    def replay(self, work, edit) -> None:
+        from django.db import connection as db_connection
+        from django.db import transaction
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                self.done.set()
+
+        worker = _thread(run)
+        try:
+            assert self.ready.wait(timeout=30), f"{self.name} was never reached"
+            with transaction.atomic():
+                edit()
+                self.go.set()
+                with db_connection.cursor() as cursor:
+                    wait_until(
+                        lambda: _waits_for_a_lock(cursor, self.backend[0]) or self.done.is_set(), timeout=30
+                    )
+                assert not self.done.is_set(), f"{self.name} wrote the link without waiting for the edit"
+        finally:
+            self.go.set()
+            worker.join(timeout=60)
+        assert not worker.is_alive()
+
+
+def _waits_for_a_lock(cursor, pid: int) -> bool:
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)", [pid])
+    return cursor.fetchone()[0]
+
+
+def _thread(work) -> threading.Thread:
+    """Run ``work`` in a started daemon thread with its own database connection, closed at the end."""
+    from django.db import connection as db_connection
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            db_connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
