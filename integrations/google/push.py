@@ -251,16 +251,20 @@ def _fail(push: LinkPush, counts: Counter, error: client.GoogleError) -> None:
     link.last_error = str(error)[:2000]
     link.attempts += 1
     changed_since = ~Exists(Appointment.objects.filter(pk=OuterRef("appointment_id"), version=push.version))
-    EventLink.objects.filter(pk=link.pk).update(
-        state=link.state,
-        last_error=link.last_error,
-        attempts=link.attempts,
-        event_id=link.event_id,
-        etag=link.etag,
-        calendar=link.calendar,
-        generation=link.generation,
-        needs_push=changed_since,
-    )
+    with transaction.atomic():
+        # As in ``record_synced``: a booking that changed the appointment while Google answered must
+        # be seen, or the comparison reads the old version and clears the booking's mark.
+        appointments_hold_versions(appointment_ids=[link.appointment_id])
+        EventLink.objects.filter(pk=link.pk).update(
+            state=link.state,
+            last_error=link.last_error,
+            attempts=link.attempts,
+            event_id=link.event_id,
+            etag=link.etag,
+            calendar=link.calendar,
+            generation=link.generation,
+            needs_push=changed_since,
+        )
 
 
 def _read_first(push: LinkPush, op: client.EventOp, why: Read) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from calendars.services import appointment_update
-from integrations.google import conflicts, pull, push
+from integrations.google import client, conflicts, mapping, pull, push
 from integrations.models import EventLink
 
 from .conftest import connect_member, tagged_events, wait_until
@@ -158,6 +158,56 @@ def test_an_edit_committed_while_its_link_is_being_recorded_is_pushed(google, st
     [[event]] = tagged_events(google, member.user.email).values()
     assert event["summary"] == "Crown fitting", f"the rename was lost: link {link.needs_push=} {link.state=}"
     assert datetime.fromisoformat(event["start"]["dateTime"]) == moved
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_committed_while_a_refused_push_is_recorded_is_pushed(google, staff, book, monkeypatch):
+    """The failure step compares the appointment's version like the record step: the same race.
+
+    Google refuses the push of a move for good (400); while the push records the refusal (``_fail``:
+    not retried unless the appointment changed), a portal user renames the appointment. The rename
+    must be pushed, not left behind a "failed" link whose mark the refusal cleared.
+    """
+    [member] = staff(1)
+    connection = connect_member(google, member)
+    start = datetime.now(member.practice.zone).replace(hour=10, minute=0, second=0, microsecond=0)
+    start += timedelta(days=2)
+    appointment = book(member, start, start + timedelta(hours=1), title="Crown")  # pushed on commit
+    moved = start + timedelta(hours=1)
+    real_body = mapping.event_body
+
+    def refused_when_moved_as_crown(appointment, *args, **kwargs):  # Google answers 400 to this state only
+        body = real_body(appointment, *args, **kwargs)
+        if appointment.title == "Crown" and appointment.start == moved:
+            body.pop("end")
+        return body
+
+    monkeypatch.setattr(mapping, "event_body", refused_when_moved_as_crown)
+    step = _PausedStep(push, "_fail", when=lambda pushed, counts, error: isinstance(error, client.BadRequest))
+
+    def first_edit() -> None:  # a portal user moves it; the push runs inline on commit
+        appointment_update(
+            appointment=appointment, actor=member.user, start=moved, end=moved + timedelta(hours=1)
+        )
+
+    step.install(monkeypatch)
+    # 1. Google refused the move; the push is about to record the refusal.
+    # 2. Another portal user renames it: the edit marks the link (and holds its rows) ...
+    # 3. ... while the push records the refusal, and must wait for the rename to commit.
+    # 4. The rename commits; its own push finds the connection busy and leaves it to that push.
+    step.replay(
+        first_edit,
+        lambda: appointment_update(appointment=appointment, actor=member.user, title="Crown fitting"),
+    )
+
+    # 5. The rename must still be due, or in Google already (the busy push looked again).
+    link = EventLink.objects.get(appointment=appointment)
+    push.push_due_links(connection.pk)
+    [[event]] = tagged_events(google, member.user.email).values()
+    assert event["summary"] == "Crown fitting", f"the rename was lost: link {link.needs_push=} {link.state=}"
+    assert datetime.fromisoformat(event["start"]["dateTime"]) == moved
+    assert EventLink.objects.get(appointment=appointment).state == EventLink.State.SYNCED
 
 
 class _PausedStep:
