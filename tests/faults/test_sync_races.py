@@ -119,9 +119,20 @@ def test_a_booking_does_not_wait_for_a_google_change_being_applied(google, staff
         worker.join(timeout=30)
 
 
+@pytest.fixture
+def crown(google, staff, book):
+    """One connected staff member with an appointment "Crown" 2 days ahead, pushed on a real commit."""
+    [member] = staff(1)
+    connection = connect_member(google, member)
+    start = datetime.now(member.practice.zone).replace(hour=10, minute=0, second=0, microsecond=0)
+    start += timedelta(days=2)
+    appointment = book(member, start, start + timedelta(hours=1), title="Crown")  # pushed on commit
+    return member, connection, appointment
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_an_edit_committed_while_its_link_is_being_recorded_is_pushed(google, staff, book, monkeypatch):
+def test_an_edit_committed_while_its_link_is_being_recorded_is_pushed(google, crown, monkeypatch):
     """A portal edit that marks the link while the push of the previous edit records it is not lost.
 
     The chaos test's interleaving, one step at a time (PostgreSQL, two connections): the record
@@ -129,52 +140,20 @@ def test_an_edit_committed_while_its_link_is_being_recorded_is_pushed(google, st
     waited for the edit's row lock on the link, then compared with the version its own snapshot
     had (from before the edit committed) and cleared the edit's mark.
     """
-    [member] = staff(1)
-    connection = connect_member(google, member)
-    start = datetime.now(member.practice.zone).replace(hour=10, minute=0, second=0, microsecond=0)
-    start += timedelta(days=2)
-    appointment = book(member, start, start + timedelta(hours=1), title="Crown")  # pushed on commit
-    moved = start + timedelta(hours=1)
     step = _PausedStep(push, "record_synced", when=lambda pushes: bool(pushes))
-
-    def first_edit() -> None:  # a portal user moves it; the push runs inline on commit, as in chaos
-        appointment_update(
-            appointment=appointment, actor=member.user, start=moved, end=moved + timedelta(hours=1)
-        )
-
-    step.install(monkeypatch)
-    # 1. The move is in Google; the push is about to record the link as synced.
-    # 2. Another portal user renames it: the edit marks the link (and holds its rows) ...
-    # 3. ... while the push records the move, and must wait for the rename to commit.
-    # 4. The rename commits; its own push finds the connection busy and leaves it to that push.
-    step.replay(
-        first_edit,
-        lambda: appointment_update(appointment=appointment, actor=member.user, title="Crown fitting"),
-    )
-
-    # 5. The rename must still be due, or in Google already (the busy push looked again).
-    link = EventLink.objects.get(appointment=appointment)
-    push.push_due_links(connection.pk)
-    [[event]] = tagged_events(google, member.user.email).values()
-    assert event["summary"] == "Crown fitting", f"the rename was lost: link {link.needs_push=} {link.state=}"
-    assert datetime.fromisoformat(event["start"]["dateTime"]) == moved
+    _rename_while_the_move_is_recorded(google, crown, step, monkeypatch)
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_an_edit_committed_while_a_refused_push_is_recorded_is_pushed(google, staff, book, monkeypatch):
+def test_an_edit_committed_while_a_refused_push_is_recorded_is_pushed(google, crown, monkeypatch):
     """The failure step compares the appointment's version like the record step: the same race.
 
     Google refuses the push of a move for good (400); while the push records the refusal (``_fail``:
     not retried unless the appointment changed), a portal user renames the appointment. The rename
     must be pushed, not left behind a "failed" link whose mark the refusal cleared.
     """
-    [member] = staff(1)
-    connection = connect_member(google, member)
-    start = datetime.now(member.practice.zone).replace(hour=10, minute=0, second=0, microsecond=0)
-    start += timedelta(days=2)
-    appointment = book(member, start, start + timedelta(hours=1), title="Crown")  # pushed on commit
-    moved = start + timedelta(hours=1)
+    moved = crown[2].start + timedelta(hours=1)
     real_body = mapping.event_body
 
     def refused_when_moved_as_crown(appointment, *args, **kwargs):  # Google answers 400 to this state only
@@ -185,29 +164,38 @@ def test_an_edit_committed_while_a_refused_push_is_recorded_is_pushed(google, st
 
     monkeypatch.setattr(mapping, "event_body", refused_when_moved_as_crown)
     step = _PausedStep(push, "_fail", when=lambda pushed, counts, error: isinstance(error, client.BadRequest))
+    _rename_while_the_move_is_recorded(google, crown, step, monkeypatch)
+    assert EventLink.objects.get(appointment=crown[2]).state == EventLink.State.SYNCED
 
-    def first_edit() -> None:  # a portal user moves it; the push runs inline on commit
+
+def _rename_while_the_move_is_recorded(google, crown, step: _PausedStep, monkeypatch) -> None:
+    """The replays' interleaving, then the check that the rename reached Google.
+
+    1. A portal user moves the appointment; its push (inline on commit, as in chaos) has Google's
+       answer and is about to record it (``step``).
+    2. Another portal user renames it: the edit marks the link (and holds its rows) ...
+    3. ... while the push records the move, and must wait for the rename to commit.
+    4. The rename commits; its own push finds the connection busy and leaves it to that push.
+    5. The rename must still be due, or in Google already (the busy push looked again).
+    """
+    member, connection, appointment = crown
+    moved = appointment.start + timedelta(hours=1)
+
+    def move() -> None:
         appointment_update(
             appointment=appointment, actor=member.user, start=moved, end=moved + timedelta(hours=1)
         )
 
     step.install(monkeypatch)
-    # 1. Google refused the move; the push is about to record the refusal.
-    # 2. Another portal user renames it: the edit marks the link (and holds its rows) ...
-    # 3. ... while the push records the refusal, and must wait for the rename to commit.
-    # 4. The rename commits; its own push finds the connection busy and leaves it to that push.
     step.replay(
-        first_edit,
-        lambda: appointment_update(appointment=appointment, actor=member.user, title="Crown fitting"),
+        move, lambda: appointment_update(appointment=appointment, actor=member.user, title="Crown fitting")
     )
 
-    # 5. The rename must still be due, or in Google already (the busy push looked again).
     link = EventLink.objects.get(appointment=appointment)
     push.push_due_links(connection.pk)
     [[event]] = tagged_events(google, member.user.email).values()
     assert event["summary"] == "Crown fitting", f"the rename was lost: link {link.needs_push=} {link.state=}"
     assert datetime.fromisoformat(event["start"]["dateTime"]) == moved
-    assert EventLink.objects.get(appointment=appointment).state == EventLink.State.SYNCED
 
 
 class _PausedStep:
