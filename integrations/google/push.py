@@ -13,7 +13,7 @@ import enum
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection as db
@@ -28,6 +28,7 @@ from copilot.accounts.models import Practice
 from .. import services
 from ..models import EventLink, GoogleCalendar, GoogleConnection
 from . import client, conflicts, mapping
+from .events import updated_at
 
 logger = logging.getLogger(__name__)
 LinkState = EventLink.State
@@ -117,6 +118,7 @@ class LinkPush:
     op: client.EventOp | None = None  # the next request
     calendar: GoogleCalendar | None = None  # the calendar ``op`` runs against
     reading: Read | None = None  # set when ``op`` reads the event
+    written_at: datetime | None = None  # Google's ``updated`` of the event as we last wrote or read it
     cleanup: list[tuple[GoogleCalendar, str]] = field(default_factory=list)
     outcome: str = ""  # once finished: inserted, updated, deleted, unchanged, failed, stopped, conflict
 
@@ -215,8 +217,10 @@ def plan(push: LinkPush, *, relocate: bool) -> None:
 # --- 3. Running a round and reading the answers ---------------------------------------------------------
 
 
-def _forget_event(link: EventLink, *, next_generation: bool) -> None:
+def _forget_event(push: LinkPush, *, next_generation: bool) -> None:
+    link = push.link
     link.event_id, link.etag, link.pushed_hash = "", "", ""
+    push.written_at = None
     if next_generation:
         link.generation += 1  # the old id was deleted in Google and cannot be reused
 
@@ -227,6 +231,7 @@ def _adopt_answer(push: LinkPush, event: dict, calendar: GoogleCalendar | None) 
     link.etag = event.get("etag", "")
     link.calendar = calendar
     link.pushed_hash = mapping.fingerprint(event)
+    push.written_at = updated_at(event)
 
 
 def _succeed(push: LinkPush, counts: Counter, outcome: str) -> None:
@@ -239,7 +244,10 @@ def _succeed(push: LinkPush, counts: Counter, outcome: str) -> None:
     if outcome != "unchanged":
         # Only a real write moves this mark: the pull side treats Google edits older than our
         # last write as stale reads, and a no-op push has not seen (or overwritten) anything.
-        link.last_pushed_at = timezone.now()
+        # Google's own stamp of our write, not our clock after the answer: a Google edit made
+        # between the two (a busy worker handles answers late) is newer, not a stale read.
+        # A delete has no stamp: our clock then.
+        link.last_pushed_at = push.written_at or timezone.now()
 
 
 def _fail(push: LinkPush, counts: Counter, error: client.GoogleError) -> None:
@@ -285,7 +293,7 @@ def _after_update(push: LinkPush, op: client.EventOp, answer, counts: Counter) -
     if isinstance(answer, client.PreconditionFailed):
         _read_first(push, op, Read.CONFLICT)
     elif isinstance(answer, client.NotFound):
-        _forget_event(push.link, next_generation=True)  # planned again: an insert
+        _forget_event(push, next_generation=True)  # planned again: an insert
     elif isinstance(answer, client.GoogleError):
         _fail(push, counts, answer)
     else:
@@ -297,7 +305,7 @@ def _after_delete(push: LinkPush, op: client.EventOp, answer, counts: Counter) -
     if isinstance(answer, client.GoogleError) and not isinstance(answer, client.NotFound):
         _fail(push, counts, answer)
     else:
-        _forget_event(push.link, next_generation=False)
+        _forget_event(push, next_generation=False)
         _succeed(push, counts, "deleted")
 
 
@@ -324,7 +332,7 @@ def _after_read(push: LinkPush, op: client.EventOp, answer, counts: Counter) -> 
     elif isinstance(answer, client.NotFound) or (
         isinstance(answer, dict) and answer.get("status") == "cancelled"
     ):
-        _forget_event(link, next_generation=True)
+        _forget_event(push, next_generation=True)
     elif isinstance(answer, client.GoogleError):
         _fail(push, counts, answer)
     elif (mapping.our_tags(answer) or {}).get(mapping.TAG_APPOINTMENT) != str(link.appointment_id):

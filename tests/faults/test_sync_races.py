@@ -81,6 +81,41 @@ def test_without_the_race_a_rename_in_google_reaches_the_appointment(
     assert (appointment.title, appointment.start) == ("Crown fitting", start + timedelta(hours=1))
 
 
+def test_a_google_edit_made_just_after_our_write_is_not_taken_for_a_stale_read(
+    google, booked, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The pull drops a Google copy older than our last write as a stale read: "older" must be by
+    Google's clock. Our clock read when the answer was handled can be later than an edit someone
+    made right after Google accepted our write (a busy machine handles answers late)."""
+    member, connection, appointment, event, events = booked
+    email, moved = member.user.email, appointment.start + timedelta(hours=1)
+    # 1. A portal user moves the appointment; its push waits for the worker.
+    with django_capture_on_commit_callbacks(execute=False):
+        appointment_update(
+            appointment=appointment, actor=member.user, start=moved, end=moved + timedelta(hours=1)
+        )
+    # 2. The worker writes the move. Google has accepted it, and before the worker handles the answer
+    #    someone renames the event in Google.
+    real_after_update = push.AFTER["update"]
+
+    def handled_late(pushed, op, answer, counts):
+        if isinstance(answer, dict):
+            events.patch(calendarId=email, eventId=event["id"], body={"summary": "Crown fitting"}).execute()
+        return real_after_update(pushed, op, answer, counts)
+
+    monkeypatch.setitem(push.AFTER, "update", handled_late)
+    assert push.push_due_links(connection.pk).get("updated") == 1
+    monkeypatch.setitem(push.AFTER, "update", real_after_update)
+    # 3. The next pull must bring the rename over: it is newer than the move Google accepted.
+    with django_capture_on_commit_callbacks(execute=True):
+        pull.pull_account(connection.pk)
+
+    appointment.refresh_from_db()
+    assert (appointment.title, appointment.start) == ("Crown fitting", moved)
+    [[copy]] = tagged_events(google, email).values()
+    assert copy["summary"] == "Crown fitting"
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_does_not_wait_for_a_google_change_being_applied(google, staff, book, monkeypatch):
