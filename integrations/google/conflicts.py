@@ -10,7 +10,7 @@ import logging
 
 from django.db import transaction
 
-from calendars.limits import NOTES_MAX_LENGTH
+from calendars.limits import NOTES_MAX_LENGTH, instant_in_range
 from calendars.models import Appointment, AppointmentChange
 from calendars.services import (
     appointment_cancel,
@@ -55,6 +55,8 @@ def changes_from_event(event: dict, appointment: Appointment) -> dict:
     changes: dict = {}
     try:
         start, end = event_bounds(event, practice.zone)
+        if not (instant_in_range(start) and instant_in_range(end)):  # the book would refuse the change
+            raise MalformedEvent("outside the dates the book accepts")
     except MalformedEvent as exc:
         logger.warning("Ignoring the time of Google event %.80r: %s", event.get("id"), exc)
     else:

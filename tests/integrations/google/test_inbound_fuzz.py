@@ -6,6 +6,7 @@ that holds a live link of ours, so the appointment path (``apply_our_event``) is
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -207,3 +208,50 @@ def test_random_event_payloads_never_break_the_page(target, page):
     counts = pull.process_page(calendar, page)
 
     assert counts.get("failed", 0) == 0, "apply_our_event raised on this page"
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (None, {"date": "2458-04-04"}),  # the fuzz test's find: an all-day end far beyond the book
+        ({"dateTime": "1999-12-31T09:00:00Z"}, None),  # a start before the book's first day
+    ],
+)
+def test_a_time_outside_the_books_dates_is_ignored_and_the_rest_applies(target, start, end, caplog):
+    """The book refuses dates outside 2000–2100 (calendars/limits.py): such a time from Google is
+    ignored like an unreadable one (a warning, no title), and the rest of the change still applies."""
+    calendar, appointment, member, reset = target
+    reset()
+    before = (appointment.start, appointment.end)
+    event = {
+        "id": OUR_ID,
+        "status": "confirmed",
+        "summary": "Crown fitting",
+        "location": "Room 2",
+        "start": start or {"dateTime": appointment.start.isoformat()},
+        "end": end or {"dateTime": appointment.end.isoformat()},
+        "updated": "2030-01-01T00:00:00Z",
+        "extendedProperties": {
+            "private": {
+                mapping.TAG_APP: "1",
+                mapping.TAG_APPOINTMENT: str(appointment.pk),
+                mapping.TAG_PRACTICE: str(appointment.practice_id),
+                mapping.TAG_MEMBER: str(member.pk),
+            }
+        },
+    }
+
+    with caplog.at_level(logging.WARNING):
+        counts = pull.process_page(calendar, [event])
+
+    assert counts.get("failed", 0) == 0 and counts.get("applied") == 1
+    appointment.refresh_from_db()
+    assert (appointment.start, appointment.end) == before
+    assert (appointment.title, appointment.location) == ("Crown fitting", "Room 2")
+    [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warning.levelno == logging.WARNING
+    assert (
+        warning.getMessage()
+        == f"Ignoring the time of Google event {OUR_ID!r}: outside the dates the book accepts"
+    )
+    assert "Crown fitting" not in caplog.text and "Check-up" not in caplog.text
