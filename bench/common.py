@@ -2,7 +2,9 @@
 
 Call ``setup(name)`` before importing anything of Django. It sets the environment
 (``DJANGO_SETTINGS_MODULE``, ``DEBUG=1``, a secret), creates a fresh database (a temporary
-SQLite file, or with ``DATABASE_URL`` a fresh PostgreSQL database named ``copilot_bench``),
+SQLite file, or with ``DATABASE_URL`` a new PostgreSQL database with a name unique to this run,
+``copilot_bench_<name>_<pid>_<random>``, dropped when the run ends: a benchmark never drops a
+database it did not create, so it can share a server with other people's work),
 starts the Google emulator on a free loopback port, runs ``django.setup()`` and migrates.
 
 Results: ``report(name, rows, figures)`` prints a table and writes ``bench/results/<name>.json``::
@@ -22,6 +24,7 @@ import atexit
 import contextlib
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -61,16 +64,55 @@ class Env:
         return env
 
 
-def _fresh_postgres(url: str, database: str) -> str:
-    """Drop and create ``database`` on the server of ``url``; returns the URL that names it."""
+def _unique_database_name(name: str) -> str:
+    """``copilot_bench_<name>_<pid>_<8 hex>``: no other run (here or elsewhere) picks the same."""
+    return f"copilot_bench_{name}_{os.getpid()}_{secrets.token_hex(4)}"[:63]
+
+
+def _create_postgres(url: str, database: str) -> str:
+    """Create ``database`` (it must not exist) on the server of ``url``; returns the URL naming it.
+
+    Never drops anything: the name is unique to this run (``_unique_database_name``), and
+    ``_drop_postgres`` removes it when the process exits.
+    """
     import psycopg
 
     parts = urlsplit(url)
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{database}"')
     return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def _drop_postgres(url: str, database: str) -> None:
+    """Drop the database this run created, once its own connections are gone.
+
+    Only ever called with the name ``_create_postgres`` made for this run. Django's connections
+    are closed first; a child process (web server, worker) may take a moment to let go, so the
+    drop is retried for a few seconds before saying which database was left behind.
+    """
+    import psycopg
+
+    with contextlib.suppress(Exception):  # Django may not be set up (a failed run)
+        from django.db import connections
+
+        connections.close_all()
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            return
+        except psycopg.errors.ObjectInUse:
+            if time.monotonic() > deadline:
+                print(f"bench: could not drop {database} (still in use); drop it by hand", file=sys.stderr)
+                return
+            time.sleep(0.2)
+        except psycopg.Error as error:
+            print(f"bench: could not drop {database}: {error}", file=sys.stderr)
+            return
 
 
 def postgres_reachable(url: str) -> str:
@@ -117,7 +159,9 @@ def setup(name: str, *, database_url: str | None = None, q_sync: bool = False, m
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     url = database_url if database_url is not None else os.environ.get("DATABASE_URL", "")
     if url:
-        url = _fresh_postgres(url, f"copilot_bench_{name}")
+        server_url, unique = url, _unique_database_name(name)
+        url = _create_postgres(server_url, unique)
+        atexit.register(_drop_postgres, server_url, unique)
         database = "postgresql"
     else:
         url = f"sqlite:///{tmp / 'bench.sqlite3'}"

@@ -1,0 +1,316 @@
+"""The book's pages against the floor of their stack, side by side in one run.
+
+Typical week (56 appointments, ~65 Google busy blocks), empty week, the team day for 50 staff,
+htmx navigation and booking, and the new-appointment form and list filters at 10 and 200 staff.
+Each page is timed in-process through Django's test client as a logged-in admin (the whole
+request: middleware, session, queries, template, compression), with ``DEBUG`` off as in
+production. The floor is the same stack answering the *same bytes* from memory
+(``bench/floor.py``); page and floor requests alternate, so a loaded machine slows both alike,
+and the figure is the ratio of their medians.
+
+World: 10 staff with 200 appointments each (8 a day) and ~500 Google busy blocks each (2,000
+appointments and ~5,000 blocks in all); a second practice of 50 staff with 10 appointments and 3
+busy blocks each today; practices of 10 and 200 staff for the forms.
+
+    python bench/bench_week.py [--quick]
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common
+
+TEAM = 50
+BUSY_HOURS = (6, 8, 9, 10, 12, 14, 16, 18, 20)  # a busy block at half past each: 9 a day
+
+
+def add_busy(members, first_day, days: int) -> None:
+    """A Google conflict calendar for each member with a 30-minute block at half past each BUSY_HOURS."""
+    from integrations.models import BusyBlock, GoogleCalendar, GoogleConnection
+
+    blocks = []
+    for member in members:
+        connection = GoogleConnection.objects.create(
+            user=member.user,
+            google_uid=f"bench-{member.pk}",
+            google_email=member.user.email,
+            state=GoogleConnection.State.ACTIVE,
+        )
+        calendar = GoogleCalendar.objects.create(
+            connection=connection,
+            user=member.user,
+            calendar_id=f"personal-{member.pk}",
+            summary="Personal",
+            time_zone=member.practice.time_zone,
+            access_role="owner",
+            is_conflict=True,
+        )
+        zone = member.practice.zone
+        for offset in range(days):
+            day = first_day + timedelta(days=offset)
+            for hour in BUSY_HOURS:
+                start = datetime(day.year, day.month, day.day, hour, 30, tzinfo=zone)
+                blocks.append(
+                    BusyBlock(
+                        calendar=calendar,
+                        event_id=f"e{offset}-{hour}",
+                        start=start,
+                        end=start + timedelta(minutes=30),
+                        summary="Dentist",
+                    )
+                )
+    BusyBlock.objects.bulk_create(blocks, batch_size=2000)
+
+
+class Meter:
+    """Times pages beside the floor answering the same bytes, and counts their queries."""
+
+    def __init__(self, client, runs: int):
+        self.client = client
+        self.runs = runs
+
+    def get(self, url: str, **headers):
+        response = self.client.get(url, **headers)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    def queries(self, url: str, **headers) -> int:
+        from django.db import connection
+
+        count = 0
+
+        def counter(execute, sql, params, many, context):
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counter):
+            self.get(url, **headers)
+        return count
+
+    def measure(self, key: str, url: str, **headers) -> dict:
+        """Median ms of ``url`` and of the floor with its bytes, their ratio, queries and bytes."""
+        from bench import floor
+
+        first = self.get(url, **headers)
+        raw = _body(first)
+        floor.PAGES[key] = raw
+        floor_url = f"/_bench/floor/{key}/"
+        self.get(floor_url, **headers)  # warm
+        queries = self.queries(url, **headers)
+        page, base = [], []
+        for _ in range(self.runs):
+            for target, samples in ((url, page), (floor_url, base)):
+                started = time.perf_counter()
+                self.get(target, **headers)
+                samples.append(time.perf_counter() - started)
+        page_ms, floor_ms = common.median(page) * 1000, common.median(base) * 1000
+        return {
+            "page": key,
+            "ms": round(page_ms, 2),
+            "floor_ms": round(floor_ms, 2),
+            "ratio": round(page_ms / floor_ms, 2),
+            "queries": queries,
+            "bytes": len(raw),
+            "wire_bytes": len(first.content),
+            "gzip_bytes": len(gzip.compress(raw)),
+        }
+
+
+def _body(response) -> bytes:
+    if response.get("Content-Encoding") == "gzip":
+        return gzip.decompress(response.content)
+    return response.content
+
+
+def admin_client(member):
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    client.force_login(member.user)
+    return client
+
+
+def booking_figures(desk, staff, day, runs: int) -> tuple[dict, dict]:
+    """Book ``runs`` times with htmx from the week and ``runs`` times as a plain form post."""
+    from django.db import connection
+
+    client = admin_client(desk)
+    week = f"/calendars/week/?staff={staff.pk}&date={day.isoformat()}"
+    results = {}
+    for kind, headers in (
+        ("htmx", {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": f"http://localhost{week}"}),
+        ("plain", {}),
+    ):
+        samples, queries, sizes = [], [], []
+        for number in range(runs):
+            hour = 7 + number % 11
+            date = day + timedelta(days=number // 11 + (0 if kind == "htmx" else 14))
+            data = {
+                "staff": staff.pk,
+                "title": f"Bench {kind} {number}",
+                "date": date.isoformat(),
+                "start_time": f"{hour:02d}:00",
+                "end_time": f"{hour:02d}:30",
+            }
+            count = 0
+
+            def counter(execute, sql, params, many, context):
+                nonlocal count
+                count += 1
+                return execute(sql, params, many, context)
+
+            started = time.perf_counter()
+            with connection.execute_wrapper(counter):
+                response = client.post("/calendars/appointments/new/", data, **headers)
+            samples.append(time.perf_counter() - started)
+            assert response.status_code in (200, 302), response.status_code
+            assert kind == "plain" or response.get("HX-Retarget"), response.content[:500]
+            queries.append(count)
+            sizes.append(len(_body(response)))
+        results[kind] = {
+            "ms": round(common.median(samples) * 1000, 1),
+            "queries": max(queries),
+            "bytes": max(sizes),
+        }
+    return results["htmx"], results["plain"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    quick = common.quick_flag(argv)
+    env = common.setup("week")
+    runs = 5 if quick else 40
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from copilot.accounts.models import Membership
+
+    settings.DEBUG = False  # as in production: no query log, no template debug information
+    settings.TEMPLATES[0]["OPTIONS"]["debug"] = False
+    settings.ROOT_URLCONF = "bench.floor"
+    Figure = common.Figure
+
+    # The typical practice: 10 staff, 2,000 appointments, ~5,000 busy blocks.
+    practice = common.make_practice("week")
+    staff = common.make_staff(practice, 10)
+    today = timezone.now().astimezone(practice.zone).date()
+    for member in staff:
+        common.upcoming_appointments(member, 200, per_day=8, first_day=-14)
+    add_busy(staff, today - timedelta(days=28), 56)
+    [desk] = common.make_staff(practice, 1, prefix="desk", role=Membership.Role.ADMIN)
+    meter = Meter(admin_client(desk), runs)
+    who = staff[0]
+    empty_day = today + timedelta(days=400)
+    rows = [
+        meter.measure("typical_week", f"/calendars/week/?staff={who.pk}&date={today.isoformat()}"),
+        meter.measure("empty_week", f"/calendars/week/?staff={who.pk}&date={empty_day.isoformat()}"),
+        meter.measure(
+            "htmx_week_navigation",
+            f"/calendars/week/?staff={who.pk}&date={(today + timedelta(days=7)).isoformat()}",
+            HTTP_HX_REQUEST="true",
+        ),
+    ]
+
+    # The team day: 50 staff, 10 appointments and 3 busy blocks each, today.
+    team_practice = common.make_practice("team")
+    team = common.make_staff(team_practice, TEAM - 1)
+    [team_desk] = common.make_staff(team_practice, 1, prefix="desk", role=Membership.Role.ADMIN)
+    for member in team:
+        common.upcoming_appointments(member, 10, per_day=10, first_day=0)
+    add_busy([*team, team_desk], today, 1)
+    rows.append(Meter(admin_client(team_desk), runs).measure("team_day_50", f"/calendars/team/?date={today}"))
+
+    # Forms at 10 and 200 staff.
+    for count in (10, 200):
+        forms_practice = common.make_practice(f"forms{count}")
+        members = common.make_staff(forms_practice, count)
+        common.upcoming_appointments(members[0], 20, per_day=5, first_day=0)
+        [forms_desk] = common.make_staff(forms_practice, 1, prefix="desk", role=Membership.Role.ADMIN)
+        forms_meter = Meter(admin_client(forms_desk), runs)
+        rows.append(forms_meter.measure(f"new_form_{count}", "/calendars/appointments/new/"))
+        rows.append(forms_meter.measure(f"list_{count}", "/calendars/list/"))
+
+    htmx_booking, plain_booking = booking_figures(desk, staff[1], empty_day, 5 if quick else 20)
+    by = {row["page"]: row for row in rows}
+    figures = [
+        _ratio(by["typical_week"], "typical week ÷ floor", "≤ 2.5"),
+        _ratio(by["empty_week"], "empty week ÷ floor", "≤ 1.5"),
+        _ratio(by["team_day_50"], f"team day, {TEAM} staff ÷ floor", "≤ 3"),
+        _ratio(by["htmx_week_navigation"], "htmx week navigation ÷ floor", None),
+        Figure(
+            f"team day, {TEAM} staff: queries",
+            by["team_day_50"]["queries"],
+            "queries",
+            note="pinned in tests/calendars/test_views_team.py; the same for 1 or 50 staff",
+        ),
+        Figure(
+            "typical week: bytes on the wire (gzip) / uncompressed",
+            f"{by['typical_week']['wire_bytes']:,} / {by['typical_week']['bytes']:,}",
+            "bytes",
+        ),
+        Figure(
+            "htmx week navigation: bytes on the wire / uncompressed",
+            f"{by['htmx_week_navigation']['wire_bytes']:,} / {by['htmx_week_navigation']['bytes']:,}",
+            "bytes",
+        ),
+        Figure(
+            "team day: bytes on the wire / uncompressed",
+            f"{by['team_day_50']['wire_bytes']:,} / {by['team_day_50']['bytes']:,}",
+            "bytes",
+        ),
+        Figure(
+            "htmx booking from the week: queries / bytes",
+            f"{htmx_booking['queries']} / {htmx_booking['bytes']:,}",
+            note=f"median {htmx_booking['ms']} ms; plain POST (redirect): {plain_booking['queries']} "
+            f"queries, median {plain_booking['ms']} ms",
+        ),
+    ]
+    for page, label in (("new_form", "new-appointment form"), ("list", "appointment list with filters")):
+        small, large = by[f"{page}_10"], by[f"{page}_200"]
+        figures.append(
+            Figure(
+                f"{label}: 200 staff ÷ 10 staff, time",
+                round(large["ms"] / small["ms"], 2),
+                "×",
+                "≤ 1.5",
+                large["ms"] / small["ms"] <= 1.5,
+                f"{small['ms']} → {large['ms']} ms (floor ratios {small['ratio']} → {large['ratio']})",
+            )
+        )
+        figures.append(
+            Figure(
+                f"{label}: 200 staff ÷ 10 staff, bytes",
+                round(large["bytes"] / small["bytes"], 2),
+                "×",
+                "≤ 1.5",
+                large["bytes"] / small["bytes"] <= 1.5,
+                f"{small['bytes']:,} → {large['bytes']:,} bytes",
+            )
+        )
+    common.report("week", rows, figures, quick=quick, env=env)
+    return 0
+
+
+def _ratio(row: dict, label: str, target: str | None):
+    limit = float(target.split()[-1]) if target else None
+    return common.Figure(
+        label,
+        row["ratio"],
+        "×",
+        target,
+        row["ratio"] <= limit if limit else None,
+        f"median {row['ms']} ms vs floor {row['floor_ms']} ms (same bytes), {row['queries']} queries",
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
