@@ -118,7 +118,7 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
     _, range_end = day_bounds(end_date, practice.zone)
     appointments = appointments_in_range(practice=practice, start=range_start, end=range_end, staff=staff)
     grid = build_week(
-        appointments=attach_badges(appointments.prefetch_related("assignees__user")),
+        appointments=attach_badges(appointments),  # the grid shows no assignees: no prefetch
         busy=busy.busy_intervals(
             member=staff, start=range_start, end=range_end, show_titles=busy.show_titles_to(actor, staff)
         ),

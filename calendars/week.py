@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +34,7 @@ class Block:
     continues_before: bool = False
     continues_after: bool = False
 
-    @property
+    @cached_property
     def time_label(self) -> str:
         return f"{self.start:%H:%M}–{self.end:%H:%M}"
 
@@ -41,7 +42,7 @@ class Block:
     def is_short(self) -> bool:
         return self.height <= SHORT_TILE_MINUTES
 
-    @property
+    @cached_property
     def tile_title(self) -> str:
         """The title as a tile shows it: short tiles put the patient first ("Name · Type")."""
         return tile_title(str(getattr(self.item, "title", "")), short=self.is_short)
@@ -73,9 +74,9 @@ class Slot:
     time: time
     exists: bool
 
-    @property
-    def label(self) -> str:
-        return f"{self.time:%H:%M}"
+    @cached_property
+    def label(self) -> str:  # read several times per slot while drawing it
+        return f"{self.time.hour:02d}:{self.time.minute:02d}"
 
 
 @dataclass
@@ -191,17 +192,44 @@ def _span(
     default_span: tuple[int, int],
 ) -> tuple[int, int]:
     """Hours to draw: the default, widened to every working interval and appointment shown."""
+    return _span_of(_by_day(appointments, days, zone), working_hours, days, default_span)
+
+
+def _span_of(
+    segments: Mapping[date, list[tuple]],
+    working_hours: Mapping[int, Sequence[tuple[time, time]]],
+    days: list[date],
+    default_span: tuple[int, int],
+) -> tuple[int, int]:
+    """``_span`` from appointments already cut into days (``_by_day``)."""
     first, last = default_span
     for day in days:
         for start, end in working_hours.get(day.weekday(), ()):
             first = min(first, start.hour)
             last = max(last, end.hour + (1 if end.minute else 0))
-        for appointment in appointments:
-            segment = _segment(appointment.start, appointment.end, day, zone)
-            if segment:
-                first = min(first, segment[2] // 60)
-                last = max(last, -(-segment[3] // 60))
+        for _, segment in segments.get(day, ()):
+            first = min(first, segment[2] // 60)
+            last = max(last, -(-segment[3] // 60))
     return max(first, 0), min(last, 24)
+
+
+def _by_day(items: Iterable[Any], days: list[date], zone: ZoneInfo) -> dict[date, list[tuple]]:
+    """Each item cut into the local days it touches, once: {day: [(item, segment), ...]}.
+
+    Only the days an item spans are tested (usually one), not every day shown.
+    """
+    found: dict[date, list[tuple]] = {}
+    if not days:
+        return found
+    for item in items:
+        day = max(item.start.astimezone(zone).date(), days[0])
+        last = min(item.end.astimezone(zone).date(), days[-1])
+        while day <= last:
+            segment = _segment(item.start, item.end, day, zone)
+            if segment is not None:
+                found.setdefault(day, []).append((item, segment))
+            day += timedelta(days=1)
+    return found
 
 
 def _clip(from_minute: int, to_minute: int, first_hour: int, last_hour: int) -> tuple[int, int] | None:
@@ -232,10 +260,14 @@ def build_week(
     marked past, and today's column says how much is over and where the "now" line goes.
     Returns a ``WeekGrid``.
     """
-    appointments = list(appointments)
-    busy = list(busy)
     dates = [start_date + timedelta(days=offset) for offset in range(days)]
-    first_hour, last_hour = _span(appointments, working_hours, dates, zone, default_span)
+    appointments_by_day = _by_day(appointments, dates, zone)
+    busy_by_day = _by_day(busy, dates, zone)
+    first_hour, last_hour = _span_of(appointments_by_day, working_hours, dates, default_span)
+    slot_times = [
+        (minute - first_hour * 60, time(minute // 60, minute % 60))
+        for minute in range(first_hour * 60, last_hour * 60, slot_minutes)
+    ]
     columns = []
     for day in dates:
         day_start, day_end = _day_bounds(day, zone)
@@ -250,16 +282,15 @@ def build_week(
             clipped = _clip(_minutes(start), _minutes(end), first_hour, last_hour)
             if clipped:
                 column.working.append(Band(*clipped))
-        for minute in range(first_hour * 60, last_hour * 60, slot_minutes):
-            at = time(minute // 60, minute % 60)
-            top = minute - first_hour * 60
-            column.slots.append(Slot(top, slot_minutes, at, _wall_exists(day, at, zone)))
-        for target, items in ((column.busy, busy), (column.appointments, appointments)):
-            for item in items:
-                segment = _segment(item.start, item.end, day, zone)
-                if segment is None:
-                    continue
-                local_start, local_end, from_minute, to_minute, before, after = segment
+        regular = column.hours_long == 24  # every wall time exists: no need to ask the zone per slot
+        column.slots = [
+            Slot(top, slot_minutes, at, regular or _wall_exists(day, at, zone)) for top, at in slot_times
+        ]
+        for target, segments in (
+            (column.busy, busy_by_day.get(day, ())),
+            (column.appointments, appointments_by_day.get(day, ())),
+        ):
+            for item, (local_start, local_end, from_minute, to_minute, before, after) in segments:
                 clipped = _clip(from_minute, to_minute, first_hour, last_hour)
                 if clipped:
                     target.append(

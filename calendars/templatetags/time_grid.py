@@ -1,108 +1,215 @@
-"""Template tags of the time grids: the free-slot links of a day column, built in Python.
+"""Template tags of the time grids: day columns, their free-slot links and tiles, and the week's agenda.
 
-A team day of 50 people has 1,300 slots; rendered through the template language each costs a dozen
-variable lookups, so the page spends most of its time there. This tag writes the same markup.
+A week has 182 free slots and a team day of 50 people 1,300; rendered through the template
+language each costs a dozen variable lookups and localized numbers, so the pages spent most of
+their time there. These tags write the same markup in one pass of Python: numbers as plain
+digits, text through ``html.escape`` (what Django's ``escape`` does), URLs from one ``reverse``
+per page rather than one per item.
 """
 
 from __future__ import annotations
 
+from html import escape
+
 from django import template
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.urls import get_script_prefix, reverse
+from django.utils.dateformat import format as date_format
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
+_PK = 2_147_483_647  # stands for the primary key while a URL with one is reversed once
 
-@register.simple_tag
-def slot_links(column, staff, can_manage: bool, day_label: str):
-    """Each slot of ``column``: a link that books ``staff`` from its time, or a mark where the clocks
-    skip that time. Without ``can_manage`` only the skipped times are drawn."""
+
+def pk_url(name: str) -> str:
+    """``reverse(name, args=[pk])`` as a ``str.format`` pattern with ``{}`` where the pk goes."""
+    key = (get_script_prefix(), name)
+    pattern = _pk_patterns.get(key)
+    if pattern is None:
+        pattern = _pk_patterns[key] = reverse(name, args=[_PK]).replace(str(_PK), "{}")
+    return pattern
+
+
+_pk_patterns: dict[tuple[str, str], str] = {}
+
+
+def _slots(column, staff, can_manage: bool, day_label: str) -> list[str]:
     iso = column.date.isoformat()
-    new_url = reverse("calendars:appointment_new")
+    booking = escape(f"{reverse('calendars:appointment_new')}?staff={staff.pk}&date={iso}&start=")
+    label = escape(day_label)
     rows = []
     for slot in column.slots:
         if not slot.exists:
             rows.append(
-                format_html(
-                    '<div class="slot-gap" style="--top: {}; --len: {};" '
-                    'title="{} does not exist this day: the clocks go forward."></div>',
-                    slot.top,
-                    slot.height,
-                    slot.label,
-                )
+                f'<div class="slot-gap" style="--top: {slot.top}; --len: {slot.height};" '
+                f'title="{slot.label} does not exist this day: the clocks go forward."></div>'
             )
         elif can_manage:
-            url = f"{new_url}?staff={staff.pk}&date={iso}&start={slot.label}"
+            url = booking + slot.label
             rows.append(
-                format_html(
-                    '<a class="slot" style="--top: {}; --len: {};" href="{}" hx-get="{}" '
-                    'hx-target="#modal-body" aria-label="Book {} {}">+ {}</a>',
-                    slot.top,
-                    slot.height,
-                    url,
-                    url,
-                    day_label,
-                    slot.label,
-                    slot.label,
-                )
+                f'<a class="slot" style="--top: {slot.top}; --len: {slot.height};" href="{url}" '
+                f'hx-get="{url}" hx-target="#modal-body" aria-label="Book {label} {slot.label}">'
+                f"+ {slot.label}</a>"
             )
-    return format_html_join("\n", "{}", ((row,) for row in rows))
+    return rows
 
 
 @register.simple_tag
-def appointment_tile(block, can_manage: bool):
-    """One appointment in a time grid: as much of the title as fits, the full title on hover
-    (``title``) and in the accessible name; short tiles put the patient first (``Block.tile_title``).
-    Opens the edit form for those who may change it, else the details."""
+def slot_links(column, staff, can_manage: bool, day_label: str) -> SafeString:
+    """Each slot of ``column``: a link that books ``staff`` from its time, or a mark where the clocks
+    skip that time. Without ``can_manage`` only the skipped times are drawn."""
+    return mark_safe("\n".join(_slots(column, staff, can_manage, day_label)))
+
+
+def _tile(block, can_manage: bool, edit: str, detail: str) -> str:
     appointment = block.item
-    name = "calendars:appointment_edit" if can_manage else "calendars:appointment_detail"
-    url = reverse(name, args=[appointment.pk])
-    classes = ["appt"]
+    url = (edit if can_manage else detail).format(appointment.pk)
+    classes = "appt"
     if appointment.appointment_type_id:  # colour by type (a class: no colour in a style attribute)
-        classes.append(f"type-{appointment.appointment_type.colour}")
+        classes += f" type-{escape(appointment.appointment_type.colour)}"
     for flag, css in (
-        (appointment.has_conflict, "has-conflict"),
-        (block.continues_before, "continues-before"),
-        (block.continues_after, "continues-after"),
-        (block.is_short, "is-short"),
+        (appointment.has_conflict, " has-conflict"),
+        (block.continues_before, " continues-before"),
+        (block.continues_after, " continues-after"),
+        (block.is_short, " is-short"),
     ):
         if flag:
-            classes.append(css)
+            classes += css
     conflict = "Conflict: " if appointment.has_conflict else ""
-    marker = mark_safe('<span class="conflict-marker">⚠ Conflict</span> ') if appointment.has_conflict else ""
-    status = appointment.get_status_display() + (" · Online" if appointment.booked_online else "")
+    marker = '<span class="conflict-marker">⚠ Conflict</span> ' if appointment.has_conflict else ""
+    title, when = escape(appointment.title), block.time_label
+    status = escape(appointment.get_status_display()) + (" · Online" if appointment.booked_online else "")
     sync = getattr(appointment, "sync_badge", None)  # views.attach_badges; conflicts have their marker
     chip, sync_words = "", ""
     if sync is not None and sync.state != "conflict":
-        chip = format_html(
-            '<span class="sync-chip sync-{}" aria-hidden="true">{}</span>', sync.state, sync.label
-        )
-        sync_words = f", {sync.label}"
-    return format_html(
-        '<a class="{}" style="--top: {}; --len: {}; --lane: {}; --lanes: {};" href="{}" hx-get="{}" '
-        'hx-target="#modal-body" data-appointment="{}" title="{}, {}" aria-label="{}{}, {}, {}{}">'
-        '<span class="appt-title" aria-hidden="true">{}{}</span>'
-        '<span class="appt-time" aria-hidden="true">{}</span>'
-        '<span class="appt-status" aria-hidden="true">{}</span>{}</a>',
-        " ".join(classes),
-        block.top,
-        block.height,
-        block.lane,
-        block.lanes,
-        url,
-        url,
-        appointment.pk,
-        appointment.title,
-        block.time_label,
-        conflict,
-        appointment.title,
-        block.time_label,
-        status,
-        sync_words,
-        marker,
-        block.tile_title,
-        block.time_label,
-        status,
-        chip,
+        label = escape(sync.label)
+        chip = f'<span class="sync-chip sync-{escape(sync.state)}" aria-hidden="true">{label}</span>'
+        sync_words = f", {escape(sync.label)}"
+    return (
+        f'<a class="{classes}" style="--top: {block.top}; --len: {block.height}; --lane: {block.lane}; '
+        f'--lanes: {block.lanes};" href="{url}" hx-get="{url}" hx-target="#modal-body" '
+        f'data-appointment="{appointment.pk}" title="{title}, {when}" '
+        f'aria-label="{conflict}{title}, {when}, {status}{sync_words}">'
+        f'<span class="appt-title" aria-hidden="true">{marker}{escape(block.tile_title)}</span>'
+        f'<span class="appt-time" aria-hidden="true">{when}</span>'
+        f'<span class="appt-status" aria-hidden="true">{status}</span>{chip}</a>'
     )
+
+
+@register.simple_tag
+def appointment_tile(block, can_manage: bool) -> SafeString:
+    """One appointment in a time grid: as much of the title as fits, the full title on hover
+    (``title``) and in the accessible name; short tiles put the patient first (``Block.tile_title``).
+    Opens the edit form for those who may change it, else the details."""
+    edit, detail = pk_url("calendars:appointment_edit"), pk_url("calendars:appointment_detail")
+    return mark_safe(_tile(block, can_manage, edit, detail))
+
+
+def _sync_badge(appointment) -> str:
+    """``partials/sync_badge.html`` beside an agenda item: synced, waiting or failed (not conflicts)."""
+    badge = getattr(appointment, "sync_badge", None)
+    if not badge or badge.state == "conflict":
+        return ""
+    return (
+        f' <span class="sync-chip sync-{escape(badge.state)}" title="{escape(badge.detail)}">'
+        f"{escape(badge.label)}</span>"
+    )
+
+
+def _busy_title(block) -> str:
+    interval = block.item
+    return escape(f"Busy in {interval.source}: {interval.label}, {block.time_label}")
+
+
+def _column_body(column, staff, can_manage: bool, day_label: str) -> str:
+    """The inside of one day column: working hours, free slots, busy time, appointments, now."""
+    parts = [
+        f'<div class="work-band" style="--top: {band.top}; --len: {band.height};"></div>'
+        for band in column.working
+    ]
+    parts += _slots(column, staff, can_manage, day_label)
+    for block in column.busy:
+        parts.append(
+            f'<div class="busy-block" style="--top: {block.top}; --len: {block.height};" '
+            f'title="{_busy_title(block)}"><span class="busy-source">{escape(block.item.source)}</span> · '
+            f'<span class="busy-label">{escape(block.item.label)}</span></div>'
+        )
+    edit, detail = pk_url("calendars:appointment_edit"), pk_url("calendars:appointment_detail")
+    parts += [_tile(block, can_manage, edit, detail) for block in column.appointments]
+    if column.past_minutes:
+        parts.append(
+            f'<div class="past-shade" style="--top: 0; --len: {column.past_minutes};" '
+            'aria-hidden="true"></div>'
+        )
+    if column.now_top is not None:
+        parts.append(
+            f'<div class="now-line" style="--top: {column.now_top};" role="img" aria-label="Now"></div>'
+        )
+    return "\n".join(parts)
+
+
+@register.simple_tag
+def day_column(column, staff, can_manage: bool, day_label: str) -> SafeString:
+    """The inside of one day column of ``staff`` (the team day draws one per person)."""
+    return mark_safe(_column_body(column, staff, can_manage, day_label))
+
+
+def week_day(column, staff, can_manage: bool) -> str:
+    """One day column of the week grid with its wrapper; ``id`` lets a change swap just this day."""
+    iso = column.date.isoformat()
+    classes = "week-day" + (" is-today" if column.is_today else "") + (" is-past" if column.is_past else "")
+    body = _column_body(column, staff, can_manage, date_format(column.date, "D j M"))
+    return f'<div class="{classes}" data-date="{iso}" id="week-day-{iso}">\n{body}\n</div>'
+
+
+@register.simple_tag
+def week_days(grid, staff, can_manage: bool) -> SafeString:
+    """Every day column of the week (or day) grid of ``staff``."""
+    return mark_safe("\n".join(week_day(column, staff, can_manage) for column in grid.days))
+
+
+def agenda_day(column, staff, can_manage: bool) -> str:
+    """One day of the week as a list (what phones show); ``id`` lets a change swap just this day."""
+    iso = column.date.isoformat()
+    classes = "agenda-day" + (" is-today" if column.is_today else "") + (" is-past" if column.is_past else "")
+    today = ' <span class="badge">Today</span>' if column.is_today else ""
+    items = []
+    for block in column.busy:
+        items.append(
+            f'<li class="busy-block agenda-busy" title="{_busy_title(block)}">'
+            f'<span class="agenda-time">{block.time_label}</span> '
+            f'<span class="busy-source">{escape(block.item.source)}</span> · '
+            f'<span class="busy-label">{escape(block.item.label)}</span></li>'
+        )
+    pattern = pk_url("calendars:appointment_edit" if can_manage else "calendars:appointment_detail")
+    for block in column.appointments:
+        appointment = block.item
+        url = pattern.format(appointment.pk)
+        conflict = " has-conflict" if appointment.has_conflict else ""
+        marker = '<span class="conflict-marker">⚠ Conflict</span> ' if appointment.has_conflict else ""
+        items.append(
+            f'<li><a class="agenda-appt appt{conflict}" href="{url}" hx-get="{url}" hx-target="#modal-body" '
+            f'data-appointment="{appointment.pk}"><span class="agenda-time">{block.time_label}</span> '
+            f'<span class="appt-title">{marker}{escape(appointment.title)}</span></a>'
+            f"{_sync_badge(appointment)}</li>"
+        )
+    if not column.appointments and not column.busy:
+        items.append('<li class="muted small">Nothing booked.</li>')
+    book = ""
+    if can_manage:
+        url = escape(f"{reverse('calendars:appointment_new')}?staff={staff.pk}&date={iso}")
+        book = (
+            f'<a class="agenda-book" href="{url}" hx-get="{url}" hx-target="#modal-body">'
+            f"+ Book {date_format(column.date, 'D j M')}</a>"
+        )
+    return (
+        f'<li class="{classes}" data-date="{iso}" id="agenda-day-{iso}">'
+        f'<h3 class="agenda-date">{date_format(column.date, "l j F")}{today}</h3>'
+        f'<ul class="agenda-items">{"".join(items)}</ul>{book}</li>'
+    )
+
+
+@register.simple_tag
+def agenda_days(grid, staff, can_manage: bool) -> SafeString:
+    """Every day of the week's agenda (``partials/week_agenda.html``)."""
+    return mark_safe("\n".join(agenda_day(column, staff, can_manage) for column in grid.days))
