@@ -79,7 +79,9 @@ MIDDLEWARE = [
     "copilot.ops.requestid.RequestIdMiddleware",  # first: every log line of a request has its id
     "copilot.ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, pre-compressed: answered here
+    # Pages compressed on the wire, after everything below has written them (BREACH: docs/SECURITY.md).
+    "django.middleware.gzip.GZipMiddleware",
     "copilot.security.PortalMethodsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
