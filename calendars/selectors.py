@@ -36,17 +36,31 @@ def appointments_in_range(
     return qs.select_related("staff__user", "appointment_type").order_by("start")
 
 
+# What a time grid draws of an appointment (tiles, agenda): loading only these keeps a busy week cheap.
+GRID_FIELDS = (
+    *("id", "practice", "staff", "title", "start", "end", "status", "has_conflict", "booked_online"),
+    "appointment_type__colour",  # tiles are coloured by type
+)
+
+
 def appointments_by_member(
     *, practice: Practice, members: Iterable[Membership], start: datetime, end: datetime
 ) -> dict[int, list[Appointment]]:
     """Active appointments of ``members`` overlapping [start, end), in ONE query: membership id → list.
 
-    The team views read many people's appointments at once. Who "has" an appointment is decided
-    here only (today: its staff member), so the rule can change in this one place.
+    The week and team views read people's appointments through here. Who "has" an appointment is
+    decided here only (today: its staff member), so the rule can change in this one place. Only the
+    ``GRID_FIELDS`` are loaded, and not the staff member (the caller has ``members``).
     """
     ids = [member.pk for member in members]
     found: dict[int, list[Appointment]] = {pk: [] for pk in ids}
-    rows = appointments_in_range(practice=practice, start=start, end=end).filter(staff_id__in=ids)
+    rows = (
+        appointments_in_range(practice=practice, start=start, end=end)
+        .filter(staff_id__in=ids)
+        .select_related(None)
+        .select_related("appointment_type")
+        .only(*GRID_FIELDS)
+    )
     for appointment in rows:
         found[appointment.staff_id].append(appointment)
     return found
@@ -58,8 +72,9 @@ def working_hours_by_member(
     """Working weeks of many members in one query: membership id → ``working_hours_for_member``'s shape."""
     ids = [member.pk for member in members]
     found: dict[int, dict[int, list[tuple[time, time]]]] = {pk: {} for pk in ids}
-    for hours in WorkingHours.objects.filter(member_id__in=ids).order_by("start_time"):
-        found[hours.member_id].setdefault(hours.weekday, []).append((hours.start_time, hours.end_time))
+    rows = WorkingHours.objects.filter(member_id__in=ids).order_by("start_time")
+    for member_id, weekday, start, end in rows.values_list("member_id", "weekday", "start_time", "end_time"):
+        found[member_id].setdefault(weekday, []).append((start, end))
     return found
 
 

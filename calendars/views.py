@@ -33,7 +33,6 @@ from .selectors import (
     appointment_history,
     appointments_by_member,
     appointments_for_list,
-    appointments_in_range,
     team_view_member_ids,
     working_hours_by_member,
     working_hours_for_member,
@@ -116,13 +115,16 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
     end_date = start_date + timedelta(days=days - 1)
     range_start, _ = day_bounds(start_date, practice.zone)
     _, range_end = day_bounds(end_date, practice.zone)
-    appointments = appointments_in_range(practice=practice, start=range_start, end=range_end, staff=staff)
     grid = build_week(
-        appointments=attach_badges(appointments),  # the grid shows no assignees: no prefetch
+        appointments=attach_badges(
+            appointments_by_member(practice=practice, members=[staff], start=range_start, end=range_end)[
+                staff.pk
+            ]
+        ),
         busy=busy.busy_intervals(
             member=staff, start=range_start, end=range_end, show_titles=busy.show_titles_to(actor, staff)
         ),
-        working_hours=working_hours_for_member(member=staff),
+        working_hours=working_hours_by_member(members=[staff])[staff.pk],
         start_date=start_date,
         zone=practice.zone,
         days=days,

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.utils.functional import cached_property  # no lock, unlike functools' in Python 3.11
 
 DAY_MINUTES = 24 * 60
 SHORT_TILE_MINUTES = 30  # a tile this short has room for one line of title
