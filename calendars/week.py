@@ -37,7 +37,8 @@ class Block:
 
     @cached_property
     def time_label(self) -> str:
-        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+        start, end = self.start, self.end
+        return f"{start.hour:02d}:{start.minute:02d}–{end.hour:02d}:{end.minute:02d}"
 
     @property
     def is_short(self) -> bool:

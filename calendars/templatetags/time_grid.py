@@ -16,7 +16,11 @@ from django.urls import get_script_prefix, reverse
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
 
+from calendars.models import Appointment
+
 register = template.Library()
+
+_STATUS_LABELS = {value: escape(str(label)) for value, label in Appointment.Status.choices}
 
 _PK = 2_147_483_647  # stands for the primary key while a URL with one is reversed once
 
@@ -54,13 +58,6 @@ def _slots(column, staff, can_manage: bool, day_label: str) -> list[str]:
     return rows
 
 
-@register.simple_tag
-def slot_links(column, staff, can_manage: bool, day_label: str) -> SafeString:
-    """Each slot of ``column``: a link that books ``staff`` from its time, or a mark where the clocks
-    skip that time. Without ``can_manage`` only the skipped times are drawn."""
-    return mark_safe("\n".join(_slots(column, staff, can_manage, day_label)))
-
-
 def _tile(block, can_manage: bool, edit: str, detail: str) -> str:
     appointment = block.item
     url = (edit if can_manage else detail).format(appointment.pk)
@@ -78,7 +75,8 @@ def _tile(block, can_manage: bool, edit: str, detail: str) -> str:
     conflict = "Conflict: " if appointment.has_conflict else ""
     marker = '<span class="conflict-marker">⚠ Conflict</span> ' if appointment.has_conflict else ""
     title, when = escape(appointment.title), block.time_label
-    status = escape(appointment.get_status_display()) + (" · Online" if appointment.booked_online else "")
+    status = _STATUS_LABELS.get(appointment.status) or escape(appointment.get_status_display())
+    status += " · Online" if appointment.booked_online else ""
     sync = getattr(appointment, "sync_badge", None)  # views.attach_badges; conflicts have their marker
     chip, sync_words = "", ""
     if sync is not None and sync.state != "conflict":
@@ -94,15 +92,6 @@ def _tile(block, can_manage: bool, edit: str, detail: str) -> str:
         f'<span class="appt-time" aria-hidden="true">{when}</span>'
         f'<span class="appt-status" aria-hidden="true">{status}</span>{chip}</a>'
     )
-
-
-@register.simple_tag
-def appointment_tile(block, can_manage: bool) -> SafeString:
-    """One appointment in a time grid: as much of the title as fits, the full title on hover
-    (``title``) and in the accessible name; short tiles put the patient first (``Block.tile_title``).
-    Opens the edit form for those who may change it, else the details."""
-    edit, detail = pk_url("calendars:appointment_edit"), pk_url("calendars:appointment_detail")
-    return mark_safe(_tile(block, can_manage, edit, detail))
 
 
 def _sync_badge(appointment) -> str:
@@ -149,9 +138,20 @@ def _column_body(column, staff, can_manage: bool, day_label: str) -> str:
 
 
 @register.simple_tag
-def day_column(column, staff, can_manage: bool, day_label: str) -> SafeString:
-    """The inside of one day column of ``staff`` (the team day draws one per person)."""
-    return mark_safe(_column_body(column, staff, can_manage, day_label))
+def team_day_columns(grid) -> SafeString:
+    """The team day's columns, one per person, each bookable by those who may book for them."""
+    label = date_format(grid.start_date, "D j M")
+    rows = []
+    for person in grid.people:
+        column, staff = person.day, person.member
+        classes = "week-day team-column" + (" is-today" if column.is_today else "")
+        classes += " is-past" if column.is_past else ""
+        body = _column_body(column, staff, person.can_book, f"{staff.display_name}, {label}")
+        rows.append(
+            f'<div class="{classes}" data-date="{column.date.isoformat()}" data-member="{staff.pk}" '
+            f'aria-label="{escape(staff.display_name)}" role="group">\n{body}\n</div>'
+        )
+    return mark_safe("\n".join(rows))
 
 
 def week_day(column, staff, can_manage: bool) -> str:
