@@ -146,7 +146,11 @@ def _segment(start: datetime, end: datetime, day: date, zone: ZoneInfo):
     """The part of [start, end) on local ``day`` as (local start, local end, wall minutes from, to)."""
     # Compare and subtract in UTC: Python does wall-clock arithmetic within one zone.
     day_start, day_end = (bound.astimezone(UTC) for bound in _day_bounds(day, zone))
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    return _segment_utc(start.astimezone(UTC), end.astimezone(UTC), day_start, day_end, zone)
+
+
+def _segment_utc(start: datetime, end: datetime, day_start: datetime, day_end: datetime, zone: ZoneInfo):
+    """``_segment`` with every bound already in UTC (the day's bounds computed once per day)."""
     seg_start, seg_end = max(start, day_start), min(end, day_end)
     if seg_start >= seg_end:
         return None
@@ -223,11 +227,13 @@ def _by_day(items: Iterable[Any], days: list[date], zone: ZoneInfo) -> dict[date
     found: dict[date, list[tuple]] = {}
     if not days:
         return found
+    bounds = {day: tuple(bound.astimezone(UTC) for bound in _day_bounds(day, zone)) for day in days}
     for item in items:
-        day = max(item.start.astimezone(zone).date(), days[0])
-        last = min(item.end.astimezone(zone).date(), days[-1])
+        start, end = item.start.astimezone(UTC), item.end.astimezone(UTC)
+        day = max(start.astimezone(zone).date(), days[0])
+        last = min(end.astimezone(zone).date(), days[-1])
         while day <= last:
-            segment = _segment(item.start, item.end, day, zone)
+            segment = _segment_utc(start, end, *bounds[day], zone)
             if segment is not None:
                 found.setdefault(day, []).append((item, segment))
             day += timedelta(days=1)

@@ -137,6 +137,37 @@ def _column_body(column, staff, can_manage: bool, day_label: str) -> str:
     return "\n".join(parts)
 
 
+def _status_badges(statuses) -> str:
+    """A person's connection states (the member-status interface), as badges: the markup of
+    ``portal/partials/member_status.html``, for the team day's fifty heads."""
+    rows = []
+    for status in statuses:
+        attention = " needs-attention" if status.needs_attention else ""
+        mark = "⚠ " if status.needs_attention else ""
+        detail = escape(status.detail)
+        rows.append(
+            f'<a class="status-badge state-{escape(status.state)}{attention}" href="{escape(status.url)}" '
+            f'title="{detail}" aria-label="{detail}">{mark}{escape(status.label)}</a>'
+        )
+    return "\n".join(rows)
+
+
+@register.simple_tag
+def team_day_heads(grid) -> SafeString:
+    """The team day's column heads: each person's name (to their own day) and connection states."""
+    week = reverse("calendars:week")
+    iso = grid.start_date.isoformat()
+    rows = []
+    for person in grid.people:
+        attention = " needs-attention" if person.needs_attention else ""
+        url = escape(f"{week}?staff={person.member.pk}&date={iso}&span=day")
+        rows.append(
+            f'<div class="week-dayhead team-head{attention}">\n<a class="team-name" href="{url}">'
+            f"{escape(person.member.display_name)}</a>\n{_status_badges(person.statuses)}\n</div>"
+        )
+    return mark_safe("\n".join(rows))
+
+
 @register.simple_tag
 def team_day_columns(grid) -> SafeString:
     """The team day's columns, one per person, each bookable by those who may book for them."""
