@@ -54,6 +54,18 @@ def _member_or_404(practice: Practice, pk, *, include_inactive: bool = False) ->
     return get_object_or_404(practice_members(practice=practice, include_inactive=include_inactive), pk=pk)
 
 
+def _member_among_or_404(members: list[Membership], pk) -> Membership:
+    """The one of ``members`` (already read, scoped to the practice) with ``pk``; 404 otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404("No such staff member.") from exc
+    for member in members:
+        if member.pk == pk:
+            return member
+    raise Http404("No such staff member.")
+
+
 def _appointment_or_404(membership: Membership, pk: int) -> Appointment:
     """Any appointment of the member's practice (everyone in a practice sees its book)."""
     try:
@@ -108,7 +120,9 @@ def connection_attention(actor: Membership, members, statuses=None) -> list[dict
 # --- the week view ----------------------------------------------------------------------------
 
 
-def _week_context(actor: Membership, staff: Membership, day: date, span: str) -> dict:
+def _week_context(
+    actor: Membership, staff: Membership, day: date, span: str, members: list[Membership] | None = None
+) -> dict:
     practice = actor.practice
     days = 1 if span == "day" else 7
     start_date = day if span == "day" else week_start(day)
@@ -138,7 +152,7 @@ def _week_context(actor: Membership, staff: Membership, day: date, span: str) ->
         "staff": staff,
         "span": span,
         "day": day,
-        "members": practice_members(practice=practice),
+        "members": practice_members(practice=practice) if members is None else members,
         "can_manage": can_manage_member(actor, staff),
         "statuses": statuses[staff.pk],
         "attention": connection_attention(actor, [staff], statuses),
@@ -157,10 +171,11 @@ def week(request: HttpRequest) -> HttpResponse:
     if request.get_membership() is None:
         return render(request, "portal/no_practice.html")
     actor = current_membership(request)
-    staff = _member_or_404(actor.practice, request.GET["staff"]) if request.GET.get("staff") else actor
+    members = list(practice_members(practice=actor.practice))  # the staff picker's, and whom to show
+    staff = _member_among_or_404(members, request.GET["staff"]) if request.GET.get("staff") else actor
     day = _parse_date(request.GET.get("date")) or _today(actor.practice)
     span = "day" if request.GET.get("span") == "day" else "week"
-    context = _week_context(actor, staff, day, span)
+    context = _week_context(actor, staff, day, span, members)
     if request.htmx:
         return render(request, "calendars/partials/week_grid.html", context)
     return render(request, "calendars/week.html", context)
