@@ -10,9 +10,7 @@ from zoneinfo import ZoneInfo
 
 from copilot.accounts.member_status import MemberStatus
 
-from .week import DayColumn, _span, build_week
-
-DEFAULT_SPAN = (7, 20)
+from .week import DEFAULT_SPAN, DayColumn, build_week, span_of
 
 
 @dataclass
@@ -95,7 +93,7 @@ def build_team(
     dates = [start_date + timedelta(days=offset) for offset in range(days)]
     span = DEFAULT_SPAN
     for member in members:
-        span = _span(appointments.get(member.pk, []), hours.get(member.pk, {}), dates, zone, span)
+        span = span_of(appointments.get(member.pk, []), hours.get(member.pk, {}), dates, zone, span)
     today = now.astimezone(zone).date()
     people = []
     for member in members:

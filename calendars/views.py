@@ -41,7 +41,8 @@ from .services import BookingError
 from .sync_status import attach_badges, sync_statuses
 from .team import build_team
 from .timezones import day_bounds, format_local_range
-from .week import build_week, week_start
+from .week import DEFAULT_SPAN, build_week, span_of, week_start
+from .week_changes import Before, ShownWeek, changed_days, shown_week
 
 # --- lookups, always inside the current practice ------------------------------------------
 
@@ -267,11 +268,15 @@ def _is_from_team_view(request: HttpRequest) -> bool:
     return bool(current) and current.startswith(reverse("calendars:team"))
 
 
-def _saved_response(request: HttpRequest, actor: Membership, appointment: Appointment) -> HttpResponse:
+def _saved_response(
+    request: HttpRequest, actor: Membership, appointment: Appointment, before: Before | None = None
+) -> HttpResponse:
     """After a change: a plain redirect to the week, or for htmx the refreshed week grid (or team
     view, when the change was made there), retargeted from the modal, with the messages swapped in
-    out of band."""
-    day = appointment.start.astimezone(actor.practice.zone).date()
+    out of band. From a week page that still shows the change, only the changed days are swapped
+    (``week_changes``); ``before`` is the appointment as it was, for edits and cancellations."""
+    zone = actor.practice.zone
+    day = appointment.start.astimezone(zone).date()
     url = week_url(appointment.staff, day)
     if not request.htmx:
         return redirect(url)
@@ -281,6 +286,20 @@ def _saved_response(request: HttpRequest, actor: Membership, appointment: Appoin
             "calendars/partials/team_grid.html", _team_context(actor, day, "day"), request
         )
     else:
+        shown = shown_week(
+            request.htmx.current_url_abs_path,
+            week_path=reverse("calendars:week"),
+            actor_id=actor.pk,
+            today=_today(actor.practice),
+        )
+        before_day = before.start.astimezone(zone).date() if before else None
+        days = shown and changed_days(
+            shown, staff_id=appointment.staff_id, day=day, before=before, before_day=before_day
+        )
+        if days:
+            response = _changed_days_response(request, actor, appointment, before, shown, days)
+            if response is not None:
+                return response
         region = "#week-region"
         context = _week_context(actor, appointment.staff, day, "week")
         html = render_to_string("calendars/partials/week_grid.html", context, request)
@@ -289,6 +308,52 @@ def _saved_response(request: HttpRequest, actor: Membership, appointment: Appoin
     retarget(response, region)
     reswap(response, "outerHTML")
     push_url(response, url)
+    return trigger_client_event(response, "modal-close", after="settle")
+
+
+def _changed_days_response(
+    request: HttpRequest,
+    actor: Membership,
+    appointment: Appointment,
+    before: Before | None,
+    shown: ShownWeek,
+    days: list,
+) -> HttpResponse | None:
+    """The changed day columns of the week on screen (the first replaces its column, the others and
+    their agenda days out of band), or None when the grid's hours changed (the whole week redraws)."""
+    practice, staff, zone = actor.practice, appointment.staff, actor.practice.zone
+    week_from, _ = day_bounds(shown.dates[0], zone)
+    _, week_to = day_bounds(shown.dates[-1], zone)
+    appointments = appointments_by_member(practice=practice, members=[staff], start=week_from, end=week_to)
+    hours = working_hours_for_member(member=staff)  # read by the booking rules already: no query
+    as_it_was = [a for a in appointments[staff.pk] if a.pk != appointment.pk] + ([before] if before else [])
+    days_from, _ = day_bounds(days[0], zone)
+    _, days_to = day_bounds(days[-1], zone)
+    grid = build_week(
+        appointments=appointments[staff.pk],
+        busy=busy.busy_intervals(
+            member=staff, start=days_from, end=days_to, show_titles=busy.show_titles_to(actor, staff)
+        ),
+        working_hours=hours,
+        start_date=shown.dates[0],
+        zone=zone,
+        days=len(shown.dates),
+        today=_today(practice),
+        now=timezone.now(),
+    )
+    if span_of(as_it_was, hours, list(shown.dates), zone, DEFAULT_SPAN) != (grid.first_hour, grid.last_hour):
+        return None
+    context = {
+        "columns": [column for column in grid.days if column.date in days],
+        "staff": staff,
+        "can_manage": can_manage_member(actor, staff),
+        "span": shown.span,
+    }
+    html = render_to_string("calendars/partials/week_changed_days.html", context, request)
+    html += render_to_string("portal/partials/messages.html", {"oob": True}, request)
+    response = HttpResponse(html)
+    retarget(response, f"#week-day-{days[0].isoformat()}")
+    reswap(response, "outerHTML")
     return trigger_client_event(response, "modal-close", after="settle")
 
 
@@ -381,6 +446,7 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("calendars:appointment_detail", pk=appointment.pk)
     if request.method == "POST":
         form = AppointmentForm(request.POST, actor=actor, appointment=appointment)
+        before = Before(appointment.staff_id, appointment.start, appointment.end)
         if form.is_valid():
             try:
                 result = services.appointment_update(
@@ -393,7 +459,7 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_booking_error(exc)
             else:
                 _report(request, "Saved", result.appointment, result.warnings)
-                return _saved_response(request, actor, result.appointment)
+                return _saved_response(request, actor, result.appointment, before)
     else:
         form = AppointmentForm(actor=actor, appointment=appointment)
     context = {
@@ -412,11 +478,12 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _managed_appointment_or_404(actor, pk)
     form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        before = Before(appointment.staff_id, appointment.start, appointment.end)
         appointment = services.appointment_cancel(
             appointment=appointment, actor=request.user, reason=form.cleaned_data["reason"]
         )
         _report(request, "Cancelled", appointment)
-        return _saved_response(request, actor, appointment)
+        return _saved_response(request, actor, appointment, before)
     context = {
         "form": form,
         "appointment": appointment,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.utils.functional import cached_property  # no lock, unlike functools' in Python 3.11
 
 DAY_MINUTES = 24 * 60
+DEFAULT_SPAN = (7, 20)  # hours drawn at least, widened to working hours and appointments
 SHORT_TILE_MINUTES = 30  # a tile this short has room for one line of title
 UTC = ZoneInfo("UTC")
 
@@ -190,7 +191,7 @@ def _assign_lanes(blocks: list[Block]) -> None:
         close()
 
 
-def _span(
+def span_of(
     appointments: Sequence[Any],
     working_hours: Mapping[int, Sequence[tuple[time, time]]],
     days: list[date],
@@ -207,7 +208,7 @@ def _span_of(
     days: list[date],
     default_span: tuple[int, int],
 ) -> tuple[int, int]:
-    """``_span`` from appointments already cut into days (``_by_day``)."""
+    """``span_of`` from appointments already cut into days (``_by_day``)."""
     first, last = default_span
     for day in days:
         for start, end in working_hours.get(day.weekday(), ()):
@@ -255,7 +256,7 @@ def build_week(
     zone: ZoneInfo,
     days: int = 7,
     today: date | None = None,
-    default_span: tuple[int, int] = (7, 20),
+    default_span: tuple[int, int] = DEFAULT_SPAN,
     slot_minutes: int = 30,
     now: datetime | None = None,
 ) -> WeekGrid:

@@ -185,12 +185,15 @@ def team_day_columns(grid) -> SafeString:
     return mark_safe("\n".join(rows))
 
 
-def week_day(column, staff, can_manage: bool) -> str:
-    """One day column of the week grid with its wrapper; ``id`` lets a change swap just this day."""
+@register.simple_tag
+def week_day(column, staff, can_manage: bool, oob: bool = False) -> SafeString:
+    """One day column of the week grid with its wrapper; ``id`` lets a change swap just this day
+    (``oob``: out of band, ``partials/week_changed_days.html``)."""
     iso = column.date.isoformat()
     classes = "week-day" + (" is-today" if column.is_today else "") + (" is-past" if column.is_past else "")
+    swap = ' hx-swap-oob="true"' if oob else ""
     body = _column_body(column, staff, can_manage, date_format(column.date, "D j M"))
-    return f'<div class="{classes}" data-date="{iso}" id="week-day-{iso}">\n{body}\n</div>'
+    return mark_safe(f'<div class="{classes}" data-date="{iso}" id="week-day-{iso}"{swap}>\n{body}\n</div>')
 
 
 @register.simple_tag
@@ -199,9 +202,12 @@ def week_days(grid, staff, can_manage: bool) -> SafeString:
     return mark_safe("\n".join(week_day(column, staff, can_manage) for column in grid.days))
 
 
-def agenda_day(column, staff, can_manage: bool) -> str:
-    """One day of the week as a list (what phones show); ``id`` lets a change swap just this day."""
+@register.simple_tag
+def agenda_day(column, staff, can_manage: bool, oob: bool = False) -> SafeString:
+    """One day of the week as a list (what phones show); ``id`` lets a change swap just this day
+    (``oob``: out of band)."""
     iso = column.date.isoformat()
+    swap = ' hx-swap-oob="true"' if oob else ""
     classes = "agenda-day" + (" is-today" if column.is_today else "") + (" is-past" if column.is_past else "")
     today = ' <span class="badge">Today</span>' if column.is_today else ""
     items = []
@@ -233,8 +239,8 @@ def agenda_day(column, staff, can_manage: bool) -> str:
             f'<a class="agenda-book" href="{url}" hx-get="{url}" hx-target="#modal-body">'
             f"+ Book {date_format(column.date, 'D j M')}</a>"
         )
-    return (
-        f'<li class="{classes}" data-date="{iso}" id="agenda-day-{iso}">'
+    return mark_safe(
+        f'<li class="{classes}" data-date="{iso}" id="agenda-day-{iso}"{swap}>'
         f'<h3 class="agenda-date">{date_format(column.date, "l j F")}{today}</h3>'
         f'<ul class="agenda-items">{"".join(items)}</ul>{book}</li>'
     )
