@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 
 from copilot.accounts.models import Membership
 from copilot.accounts.selectors import practice_members
@@ -17,6 +19,7 @@ from patients.services import PatientDetails
 from .limits import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE, NOTES_MAX_LENGTH, date_in_range
 from .models import Appointment, AppointmentType, WorkingHours
 from .services import Overrides, derived_title
+from .staff_picker import member_search
 from .timezones import format_long_date, local_to_aware
 
 # The services name the model's fields; the form asks for a date and two times.
@@ -77,6 +80,31 @@ class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
         return obj.display_name
 
 
+def search_field(label: str) -> forms.CharField:
+    """A staff picker's search box (``staff_picker``): shown only when the practice is large."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "class": "picker-search"}),
+    )
+
+
+def _submitted(form: forms.Form, name: str, many: bool = False):
+    """What ``form`` holds for ``name``: the submitted value if bound, else the initial one."""
+    if form.is_bound:
+        getlist = getattr(form.data, "getlist", None)
+        if many:
+            return getlist(name) if getlist else form.data.get(name) or []
+        return form.data.get(name)
+    value = form.initial.get(name)
+    return (value or []) if many else value
+
+
+def _pk(value):
+    return getattr(value, "pk", value)
+
+
 class AppointmentForm(forms.Form):
     """Book or change an appointment, entered on the practice's wall clock.
 
@@ -129,6 +157,9 @@ class AppointmentForm(forms.Form):
     new_patient_name = forms.CharField(label="New patient: name", max_length=200, required=False)
     new_patient_email = forms.EmailField(label="Email", required=False)
     new_patient_phone = forms.CharField(label="Phone", max_length=40, required=False)
+    # The staff pickers' search boxes (``_bound_staff_pickers``).
+    staff_q = search_field("Find staff")
+    assignee_q = search_field("Find other staff")
 
     def __init__(self, *args, actor: Membership, appointment: Appointment | None = None, **kwargs):
         self.actor = actor
@@ -144,6 +175,7 @@ class AppointmentForm(forms.Form):
             del self.fields["outside_hours"]
             del self.fields["busy_time"]
         self._init_patient_fields()
+        self._bound_staff_pickers(members)
 
     def _init_patient_fields(self) -> None:
         self.fields["appointment_type"].queryset = AppointmentType.objects.filter(
@@ -162,6 +194,61 @@ class AppointmentForm(forms.Form):
             return self.fields["patient"].queryset.filter(pk=int(value)).first()
         except (TypeError, ValueError):
             return None
+
+    # --- staff pickers: at most PICKER_LIMIT people each, whatever the practice's size -----------
+
+    def _bound_staff_pickers(self, members) -> None:
+        """Offer in the staff and assignee pickers only who matches their search boxes, plus who is
+        chosen (``staff_picker``), read when the form is drawn: a POST that saves reads no one.
+        Validation still accepts anyone in the practice (the fields' querysets)."""
+        self._members, self._picked = members, None
+        pickers = ("staff", "assignees") if self.actor.is_admin else ("assignees",)
+        for name in pickers:
+            self.fields[name].widget.choices = CallableChoiceIterator(partial(self._picker_choices, name))
+
+    def _pickers(self) -> dict[str, tuple[list, bool]]:
+        if self._picked is None:
+            staff, assignees = _submitted(self, "staff"), _submitted(self, "assignees", many=True)
+            staff_q, assignee_q = _submitted(self, "staff_q") or "", _submitted(self, "assignee_q") or ""
+            keep_staff, keep_assignees = [_pk(staff)], [_pk(a) for a in assignees]
+            if not staff_q and not assignee_q:  # one read serves both pickers
+                shared = member_search(self._members, keep=keep_staff + keep_assignees)
+                self._picked = {"staff": shared, "assignees": shared}
+            else:
+                self._picked = {
+                    "staff": member_search(self._members, staff_q, keep=keep_staff),
+                    "assignees": member_search(self._members, assignee_q, keep=keep_assignees),
+                }
+        return self._picked
+
+    def _picker_choices(self, name: str) -> list[tuple[int, str]]:
+        return [(member.pk, member.display_name) for member in self._pickers()[name][0]]
+
+    @property
+    def staff_search_shown(self) -> bool:
+        return self.actor.is_admin and self._pickers()["staff"][1]
+
+    @property
+    def assignee_search_shown(self) -> bool:
+        return self._pickers()["assignees"][1]
+
+    @staticmethod
+    def initial_from_query(query) -> dict:
+        """The form's values as the "Find" button sends them (a GET of the form), to show it again."""
+        names = (
+            "staff",
+            "title",
+            "date",
+            "start_time",
+            "end_time",
+            "location",
+            "notes",
+            "staff_q",
+            "assignee_q",
+        )
+        initial = {name: query.get(name) for name in names if query.get(name) is not None}
+        initial["assignees"] = query.getlist("assignees")
+        return initial
 
     @staticmethod
     def initial_for(appointment: Appointment) -> dict:
@@ -308,6 +395,7 @@ class AppointmentFilterForm(forms.Form):
     STATUS_CHOICES = [("", "Any status"), *Appointment.Status.choices]
 
     staff = MemberChoiceField(queryset=Membership.objects.none(), required=False, empty_label="All staff")
+    staff_q = search_field("Find staff")
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
     date_from = BookDateField(label="From", required=False)
     date_to = BookDateField(label="To", required=False)
@@ -315,7 +403,13 @@ class AppointmentFilterForm(forms.Form):
     def __init__(self, *args, practice, today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
-        self.fields["staff"].queryset = practice_members(practice=practice, include_inactive=True)
+        members = practice_members(practice=practice, include_inactive=True)
+        self.fields["staff"].queryset = members
+        # At most PICKER_LIMIT people offered, whatever the practice's size (``staff_picker``).
+        shown, self.staff_search_shown = member_search(
+            members, _submitted(self, "staff_q") or "", keep=[_pk(_submitted(self, "staff"))]
+        )
+        self.fields["staff"].widget.choices = [("", "All staff"), *((m.pk, m.display_name) for m in shown)]
 
     def clean(self) -> dict:
         data = super().clean()

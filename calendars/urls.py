@@ -10,6 +10,7 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/filter/", views.team_filter, name="team_filter"),
     path("list/", views.appointment_list, name="list"),
+    path("staff-options/", views.staff_options, name="staff_options"),
     path("appointments/new/", views.appointment_new, name="appointment_new"),
     path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
     path("appointments/<int:pk>/edit/", views.appointment_edit, name="appointment_edit"),

@@ -402,6 +402,8 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
 
 
 def _prefill(request: HttpRequest, actor: Membership) -> dict:
+    if "find" in request.GET:  # "Find" in a staff picker without JavaScript: the form as it was sent
+        return AppointmentForm.initial_from_query(request.GET)
     practice = actor.practice
     staff = actor
     if request.GET.get("staff") and actor.is_admin:
@@ -460,6 +462,10 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 _report(request, "Saved", result.appointment, result.warnings)
                 return _saved_response(request, actor, result.appointment, before)
+    elif "find" in request.GET:  # "Find" in a staff picker without JavaScript: the form as it was sent
+        form = AppointmentForm(
+            actor=actor, appointment=appointment, initial=AppointmentForm.initial_from_query(request.GET)
+        )
     else:
         form = AppointmentForm(actor=actor, appointment=appointment)
     context = {
@@ -529,6 +535,22 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "calendars/partials/appointment_list.html", context)
     return render(request, "calendars/appointment_list.html", context)
+
+
+@require_safe
+def staff_options(request: HttpRequest) -> HttpResponse:
+    """A staff picker narrowed to what its search box holds (htmx, as one types): the booking form's
+    ``picker=staff`` or ``assignees``, or with ``form=list`` the list's staff filter. Only members of
+    the current practice, as the pickers themselves (``staff_picker``)."""
+    actor = current_membership(request)
+    picker = request.GET.get("picker")
+    if request.GET.get("form") == "list" and picker == "staff":
+        form = AppointmentFilterForm(request.GET, practice=actor.practice, today=_today(actor.practice))
+    elif picker in ("staff", "assignees"):
+        form = AppointmentForm(actor=actor, initial=AppointmentForm.initial_from_query(request.GET))
+    else:
+        raise Http404("No such picker.")
+    return HttpResponse(str(form[picker]))
 
 
 # --- settings -------------------------------------------------------------------------------

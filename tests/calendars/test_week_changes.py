@@ -6,20 +6,18 @@ import re
 from datetime import date
 
 import pytest
-from freezegun import freeze_time
 
 from calendars.week_changes import Before, ShownWeek, changed_days, shown_week
-from tests.calendars.test_views_appointments import cancel_url, edit_url, form_data
+from tests.calendars.test_views_appointments import (
+    _before_the_booked_week,  # noqa: F401  (autouse)
+    cancel_url,
+    edit_url,
+    form_data,
+)
 from tests.conftest import local, login
 
 NEW = "/calendars/appointments/new/"
 WEEK = "/calendars/week/"
-
-
-@pytest.fixture(autouse=True)
-def _before_the_booked_week():
-    with freeze_time("2026-11-16 12:00:00", tick=True):
-        yield
 
 
 def from_week(staff, day="2026-11-23", span=None) -> dict:
