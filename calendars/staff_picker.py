@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from copilot.accounts.models import Membership
 
-PICKER_LIMIT = 25
+PICKER_LIMIT = 20
 
 
 def member_search(
