@@ -301,14 +301,16 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for page, label in (("new_form", "new-appointment form"), ("list", "appointment list with filters")):
         small, large = by[f"{page}_10"], by[f"{page}_200"]
+        growth = large["ratio"] / small["ratio"]  # each page ÷ its own floor: the machine's load cancels
         figures.append(
             Figure(
                 f"{label}: 200 staff ÷ 10 staff, time",
-                round(large["ms"] / small["ms"], 2),
+                round(growth, 2),
                 "×",
                 "≤ 1.5",
-                large["ms"] / small["ms"] <= 1.5,
-                f"{small['ms']} → {large['ms']} ms (floor ratios {small['ratio']} → {large['ratio']})",
+                growth <= 1.5,
+                f"each ÷ its floor in the same run: {small['ratio']} → {large['ratio']} "
+                f"({small['ms']} → {large['ms']} ms; {small['queries']} → {large['queries']} queries)",
             )
         )
         figures.append(

@@ -2,7 +2,8 @@
 ``CheckboxSelectMultiple``, written in one pass of Python.
 
 Django renders each option through three templates; with a practice's whole team as options (the
-team views' "Show" filter) that was a tenth of the page's time.
+team views' "Show" filter) that was a tenth of the page's time. ``portal/partials/field.html`` draws
+every such field with it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ register = template.Library()
 @register.simple_tag
 def checkbox_list(field: BoundField) -> SafeString:
     """The checkboxes of ``field`` (its choices, ticked by its value), as Django's widget draws them."""
-    ticked = {str(value) for value in field.value() or ()}
+    ticked = {str(getattr(value, "pk", value)) for value in field.value() or ()}
     base, name = escape(field.auto_id), escape(field.html_name)
     rows = []
-    for index, (value, label) in enumerate(field.field.choices):
+    for index, (value, label) in enumerate(field.field.widget.choices):  # what the widget would offer
         checked = " checked" if str(value) in ticked else ""
         rows.append(
             f'<div>\n    <label for="{base}_{index}"><input type="checkbox" name="{name}" '
