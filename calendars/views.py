@@ -330,7 +330,7 @@ def _changed_days_response(
     days_from, _ = day_bounds(days[0], zone)
     _, days_to = day_bounds(days[-1], zone)
     grid = build_week(
-        appointments=appointments[staff.pk],
+        appointments=attach_badges(appointments[staff.pk]),  # the tiles' sync badges
         busy=busy.busy_intervals(
             member=staff, start=days_from, end=days_to, show_titles=busy.show_titles_to(actor, staff)
         ),

@@ -195,13 +195,13 @@ def test_week_of_an_unknown_staff_member_is_not_found(client, alice):
 def test_the_week_costs_the_same_queries_however_full_it_is(
     client, alice, bob, book, count, django_assert_num_queries
 ):
-    """Session, user, memberships, the practice's staff (the picker and whose week), appointments,
-    Google calendars (their busy blocks would be one more), working hours, open invitations: eight,
-    at any size."""
+    """Session, user, memberships, the practice's staff (the picker and whose week), appointments, their
+    sync badges, Google calendars (their busy blocks would be one more), working hours, the member's
+    connection status, open invitations: eleven, at any size."""
     for number in range(count):
         start = local(alice.practice, 2026, 11, 23 + number % 5, 9 + number // 5)
         book(bob, start, start.replace(minute=30), title=f"Patient {number}")
     login(client, alice)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(11):
         answer = client.get(WEEK, {"staff": bob.pk, "date": "2026-11-25"})
     assert len(BLOCK.findall(answer.content.decode())) == count

@@ -33,13 +33,13 @@ def top_level_ids(html: str) -> list[str]:
 def test_booking_from_the_week_swaps_only_that_days_column_and_agenda_day(
     client, alice, bob, book, django_assert_num_queries
 ):
-    """26 queries: the booking and its Google outbox (22), then the week's appointments and the day's
-    busy time; the working hours are the ones the booking rules read. The whole week was 28."""
+    """27 queries: the booking and its Google outbox (22), then the week's appointments, their sync
+    badges and the day's busy time; the working hours are the ones the booking rules read."""
     p = alice.practice
     book(bob, local(p, 2026, 11, 24, 9), local(p, 2026, 11, 24, 10), title="Crown")
     login(client, alice)
     client.get(WEEK)  # the session and its messages exist, as on a page the booking came from
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(27):
         response = client.post(NEW, form_data(bob), **from_week(bob))
     html = response.content.decode()
     assert response["HX-Retarget"] == "#week-day-2026-11-23"
