@@ -211,3 +211,57 @@ class TeamViewPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Team view of {self.membership}"
+
+
+class InboxItem(models.Model):
+    """One line of the practice's "Changes from Google" inbox: a change the front desk did not make.
+
+    Written by the calendars service that applies the change (so every path records it), with the
+    appointment as it was before and after. ``source`` says where the change came from: Google today;
+    the online-booking branch adds its own source (and kind ``booked``) through ``inbox_item_record``.
+    ``version_after`` is the appointment's version the change left: Undo refuses when it moved on.
+    """
+
+    class Source(models.TextChoices):
+        GOOGLE = "google", "Google"
+
+    class Kind(models.TextChoices):
+        MOVED = "moved", "Moved"
+        RETITLED = "retitled", "Retitled"
+        RELOCATED = "relocated", "Location changed"
+        CHANGED = "changed", "Notes changed"
+        CONFLICT = "conflict", "Moved onto taken time"
+        CANCELLED = "cancelled", "Cancelled: deleted in Google"
+        PUT_BACK = "put_back", "Deleted in Google, put back"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="inbox_items")
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="inbox_items")
+    staff = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="+", help_text="Whose calendar it was changed in."
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.GOOGLE)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    version_after = models.PositiveIntegerField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["practice"], condition=Q(read_at__isnull=True), name="inbox_item_unread_per_practice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -16,18 +16,21 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from copilot.accounts.models import Membership, Practice, User
 from patients.models import Patient
 from patients.services import PatientDetails, patient_create, patient_match_or_create
 
 from . import busy, hooks
+from .inbox import appointment_snapshot, inbox_item_record, kind_of_change
 from .limits import DATE_RANGE_MESSAGE, NOTES_MAX_LENGTH, instant_in_range
 from .models import (
     NO_OVERLAP_CONSTRAINT,
     Appointment,
     AppointmentChange,
     AppointmentType,
+    InboxItem,
     TeamViewPreference,
     WorkingHours,
 )
@@ -300,8 +303,11 @@ def appointment_update(
     return BookingResult(appointment, warnings)
 
 
-def _update_locked(*, appointment: Appointment, actor, source, overrides, **changes) -> Appointment:
+def _update_locked(
+    *, appointment: Appointment, actor, source, overrides, why: str = "", **changes
+) -> Appointment:
     appointment = Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
+    before = appointment_snapshot(appointment)
     practice = appointment.practice
     new_patient = changes.pop("new_patient", None)
     if new_patient is not None:
@@ -348,13 +354,17 @@ def _update_locked(*, appointment: Appointment, actor, source, overrides, **chan
     _save_guarded(appointment, practice)
     if "assignees" in changed:
         appointment.assignees.set(changed["assignees"])
+    summary = _describe_changes(appointment, changed, practice)
     _record(
         appointment,
         actor=actor,
         source=source,
         action="changed",
-        summary=_describe_changes(appointment, changed, practice),
+        summary=f"{why}: {summary[:1].lower()}{summary[1:]}" if why else summary,
     )
+    if source == Source.GOOGLE:
+        kind = kind_of_change(set(changed), has_conflict=appointment.has_conflict)
+        inbox_item_record(appointment=appointment, source=InboxItem.Source.GOOGLE, kind=kind, before=before)
     hooks.appointment_changed(appointment)
     return appointment
 
@@ -374,12 +384,16 @@ def appointment_cancel(
     appointment = Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
         return appointment
+    before = appointment_snapshot(appointment)
     appointment.status = Appointment.Status.CANCELLED
     appointment.has_conflict = False
     appointment.version += 1
     appointment.save(update_fields=["status", "has_conflict", "version", "updated"])
     summary = "Cancelled" + (f": {reason}" if reason else "")
     _record(appointment, actor=actor, source=source, action="cancelled", summary=summary)
+    if source == Source.GOOGLE:
+        kind = InboxItem.Kind.CANCELLED
+        inbox_item_record(appointment=appointment, source=InboxItem.Source.GOOGLE, kind=kind, before=before)
     hooks.appointment_changed(appointment)
     return appointment
 
@@ -459,3 +473,118 @@ def appointments_hold_versions(*, appointment_ids: list[int]) -> None:
 def appointment_record_conflict(*, appointment: Appointment, source: str, summary: str) -> AppointmentChange:
     """Write into the history that a change from ``source`` met one made in the portal, and which won."""
     return _record(appointment, actor=None, source=source, action="conflict", summary=summary)
+
+
+@transaction.atomic
+def appointment_put_back(*, appointment: Appointment, source: str = Source.GOOGLE) -> Appointment:
+    """Keep an appointment whose event was deleted in ``source``: the push writes the event anew.
+
+    The practice chose "a deletion in Google is undone". The appointment stays booked; its version
+    moves on (so every copy is pushed again), the history says so and the inbox tells the front desk.
+    Does nothing to a cancelled appointment.
+    """
+    appointment = Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
+    if not appointment.is_active:
+        return appointment
+    before = appointment_snapshot(appointment)
+    appointment.version += 1
+    appointment.save(update_fields=["version", "updated"])
+    _record(
+        appointment,
+        actor=None,
+        source=source,
+        action="put_back",
+        summary="Deleted in Google; put back (the practice undoes deletions made in Google)",
+    )
+    inbox_item_record(
+        appointment=appointment, source=InboxItem.Source.GOOGLE, kind=InboxItem.Kind.PUT_BACK, before=before
+    )
+    hooks.appointment_changed(appointment)
+    return appointment
+
+
+# --- The inbox's actions: Keep and Undo ---------------------------------------------------------
+
+
+class UndoRefused(BookingError):
+    """Undo would overwrite something newer (or the book refuses the old time). The message says what."""
+
+
+def inbox_item_keep(*, item: InboxItem, actor: User) -> bool:
+    """Acknowledge ``item`` (the change stays). Returns False when it was already kept or undone."""
+    unread = InboxItem.objects.filter(pk=item.pk, read_at__isnull=True)
+    return bool(unread.update(read_at=timezone.now(), read_by=actor))
+
+
+def _restore_fields(item: InboxItem) -> dict:
+    before = item.before
+    return {
+        "title": before["title"],
+        "start": datetime.fromisoformat(before["start"]),
+        "end": datetime.fromisoformat(before["end"]),
+        "location": before["location"],
+        "notes": before["notes"],
+    }
+
+
+@transaction.atomic
+def inbox_item_undo(*, item: InboxItem, actor: User) -> Appointment:
+    """Put the appointment back as it was before the change ``item`` records; the push tells Google.
+
+    Safe to run twice (the second run changes nothing). Raises ``UndoRefused`` when the appointment
+    changed again since (a newer change is never overwritten), when the item has nothing to undo (a
+    deletion already put back), or when the old time is now taken by another appointment.
+    """
+    appointment = Appointment.objects.select_for_update(no_key=True).get(pk=item.appointment_id)
+    item = InboxItem.objects.select_for_update().get(pk=item.pk)
+    if item.undone:
+        return appointment
+    if item.kind == InboxItem.Kind.PUT_BACK:
+        raise UndoRefused("The event was already put back in Google: nothing to undo.", code="nothing")
+    if appointment.version != item.version_after:
+        raise UndoRefused(
+            "This appointment changed again after this change from Google, so it was not undone. "
+            "Open the appointment to change it by hand.",
+            code="changed_since",
+        )
+    why = "Undid a change made in Google"
+    if item.kind == InboxItem.Kind.CANCELLED:
+        appointment = _reinstate_locked(appointment=appointment, actor=actor)
+    else:
+        appointment = _update_locked(
+            appointment=appointment,
+            actor=actor,
+            source=Source.PORTAL,
+            overrides=Overrides(outside_hours=True, busy_time=True),  # it was there before
+            why=why,
+            **_restore_fields(item),
+        )
+    InboxItem.objects.filter(pk=item.pk).update(undone=True, read_at=timezone.now(), read_by=actor)
+    return appointment
+
+
+def _reinstate_locked(*, appointment: Appointment, actor: User) -> Appointment:
+    """Book a cancelled appointment again at its time (refused when someone else has taken it)."""
+    practice = appointment.practice
+    _lock_staff(appointment.staff_id)
+    _check_rules(
+        practice=practice,
+        staff=appointment.staff,
+        start=appointment.start,
+        end=appointment.end,
+        exclude_id=appointment.pk,
+        overrides=Overrides(outside_hours=True, busy_time=True),
+    )
+    appointment.status = Appointment.Status.BOOKED
+    appointment.has_conflict = False
+    appointment.version += 1
+    _save_guarded(appointment, practice)
+    _record(
+        appointment,
+        actor=actor,
+        source=Source.PORTAL,
+        action="restored",
+        summary="Undid a deletion made in Google: booked again",
+    )
+    hooks.appointment_changed(appointment)
+    return appointment

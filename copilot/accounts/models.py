@@ -73,6 +73,10 @@ class Practice(models.Model):
         DELETE = "delete", "Delete the event"
         MARK = "mark", "Keep the event, marked cancelled"
 
+    class GoogleDeletion(models.TextChoices):
+        PUT_BACK = "put_back", "A deletion in Google is undone: the event is put back, the front desk told"
+        CANCEL = "cancel", "A deletion in Google cancels the appointment"
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     time_zone = models.CharField(
@@ -91,6 +95,12 @@ class Practice(models.Model):
     )
     online_booking_enabled = models.BooleanField(
         "online booking", default=False, help_text="Patients can book themselves at /book/<practice>/."
+    )
+    google_deletion = models.CharField(
+        "when an event is deleted in Google",
+        max_length=8,
+        choices=GoogleDeletion.choices,
+        default=GoogleDeletion.PUT_BACK,
     )
     created = models.DateTimeField(auto_now_add=True)
 

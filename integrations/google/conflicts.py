@@ -15,6 +15,7 @@ from calendars.models import Appointment, AppointmentChange
 from calendars.services import (
     appointment_cancel,
     appointment_lock,
+    appointment_put_back,
     appointment_record_conflict,
     appointment_update,
 )
@@ -90,11 +91,14 @@ def changes_from_event(event: dict, appointment: Appointment) -> dict:
 def remember_google_copy(link: EventLink, event: dict, *, deleted: bool = False) -> None:
     """Store what Google has now, so the push the change triggers finds nothing to write."""
     if deleted:
+        if link.event_id:
+            # Google refuses a deleted event's id for ever (409): a copy written anew takes the next one.
+            link.generation += 1
         link.event_id, link.etag, link.pushed_hash = "", "", ""
     else:
         link.etag = clean_text(event.get("etag"), 255)
         link.pushed_hash = safe_fingerprint(event)
-    link.save(update_fields=["event_id", "etag", "pushed_hash", "updated"])
+    link.save(update_fields=["event_id", "etag", "pushed_hash", "generation", "updated"])
 
 
 @transaction.atomic
@@ -108,7 +112,8 @@ def apply_our_event(*, link: EventLink, event: dict) -> str:
     assignee's edited copy is restored by the push; a deleted one is forgotten.
 
     Outcomes: ``echo``, ``stale``, ``inactive``, ``applied``, ``unchanged``, ``cancelled``,
-    ``google_lost``, ``restore_assignee_copy``, ``assignee_copy_deleted``, ``gone``.
+    ``google_lost``, ``restore_assignee_copy``, ``assignee_copy_deleted``, ``gone``, ``put_back`` (a
+    deletion undone, as the practice chose).
     """
     appointment_id = EventLink.objects.filter(pk=link.pk).values_list("appointment_id", flat=True).first()
     # The book's lock first (as its services take it), then the link's.
@@ -153,6 +158,9 @@ def _cancel_from_google(link: EventLink, event: dict, appointment: Appointment, 
     remember_google_copy(link, event, deleted=True)  # cleared first: the push must not delete it again
     if not appointment.is_active:
         return "unchanged"
+    if appointment.practice.google_deletion == Practice.GoogleDeletion.PUT_BACK:
+        appointment_put_back(appointment=appointment, source=GOOGLE)  # the push writes the event anew
+        return "put_back"
     if both_changed:
         summary = "A newer deletion in Google replaced a change made in the portal"
         appointment_record_conflict(appointment=appointment, source=GOOGLE, summary=summary)

@@ -77,8 +77,14 @@ class _NoLock:
 @pytest.fixture
 def practice(db) -> Practice:
     # Full titles in Google: the fault suites compare titles on both sides (tests/conftest.py).
+    # They also check that a deletion in Google cancels (the chaos test's newest-wins oracle);
+    # put-back, new practices' default, is tested in tests/integrations/google/test_changes_inbox.py.
     return Practice.objects.create(
-        name="Fault Practice", slug="fault-practice", time_zone=NEW_YORK, external_title_privacy=FULL_TITLES
+        name="Fault Practice",
+        slug="fault-practice",
+        time_zone=NEW_YORK,
+        external_title_privacy=FULL_TITLES,
+        google_deletion=Practice.GoogleDeletion.CANCEL,
     )
 
 

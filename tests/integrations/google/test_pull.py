@@ -173,7 +173,10 @@ def test_titles_and_notes_stay_in_the_portal_when_the_practice_hides_them(
     assert appointment.start == new_start
 
 
-def test_deleting_our_event_in_google_cancels_the_appointment(google, bob, booked, pull_now):
+def test_deleting_our_event_in_google_cancels_the_appointment(google, bob, practice_a, booked, pull_now):
+    # Since the deletion policy exists, cancelling is one of two choices (new practices put back).
+    practice_a.google_deletion = Practice.GoogleDeletion.CANCEL
+    practice_a.save()
     appointment = booked()
     delete_in_google(google, bob, link_of(appointment).event_id)
     google.reset_stats()
