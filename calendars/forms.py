@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.choices import CallableChoiceIterator
 
-from copilot.accounts.models import Membership
+from copilot.accounts.models import Membership, Practice
 from copilot.accounts.selectors import practice_members
 from patients.models import Patient
 from patients.selectors import patients_search
@@ -510,3 +510,24 @@ class AppointmentTypeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.practice = practice
         self.fields["staff"].queryset = practice_members(practice=practice)
+
+
+class InboxFilterForm(forms.Form):
+    """Changes from Google: whose calendar, and unread only or everything."""
+
+    staff = MemberChoiceField(queryset=Membership.objects.none(), required=False, empty_label="All staff")
+    show = forms.ChoiceField(choices=[("unread", "Not yet handled"), ("all", "All changes")], required=False)
+
+    def __init__(self, *args, practice, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = practice_members(practice=practice, include_inactive=True)
+
+
+class GoogleDeletionForm(forms.Form):
+    """The practice's answer to an event of an appointment deleted in Google."""
+
+    policy = forms.ChoiceField(
+        label="When someone deletes an appointment's event in Google",
+        choices=Practice.GoogleDeletion.choices,
+        widget=forms.RadioSelect,
+    )

@@ -9,11 +9,14 @@ transaction, with the appointment as it was before; Keep and Undo are services
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from copilot.accounts.models import Membership, Practice
 
 from .models import Appointment, InboxItem
+from .timezones import format_local_range
 
 Kind = InboxItem.Kind
 
@@ -71,3 +74,28 @@ def inbox_unread_count(*, practice: Practice) -> int:
 def inbox_item_for_member(*, membership: Membership, pk: int) -> InboxItem:
     """An inbox line of the member's practice; raises ``InboxItem.DoesNotExist`` otherwise."""
     return inbox_items(practice=membership.practice).get(pk=pk)
+
+
+def inbox_item_differences(item: InboxItem, zone) -> list[tuple[str, str, str]]:
+    """What changed, for people: (what, before, after), times on the practice's clock, long notes cut."""
+    before, after = item.before, item.after
+    rows = []
+    if (before.get("start"), before.get("end")) != (after.get("start"), after.get("end")):
+        rows.append(("When", _when(before, zone), _when(after, zone)))
+    for name, label in (("title", "Title"), ("location", "Location"), ("status", "Status")):
+        if before.get(name) != after.get(name):
+            rows.append((label, before.get(name) or "(none)", after.get(name) or "(none)"))
+    if before.get("notes") != after.get("notes"):
+        rows.append(("Notes", _notes(before), _notes(after)))
+    return rows
+
+
+def _when(snapshot: dict, zone) -> str:
+    return format_local_range(
+        datetime.fromisoformat(snapshot["start"]), datetime.fromisoformat(snapshot["end"]), zone
+    )
+
+
+def _notes(snapshot: dict) -> str:
+    notes = snapshot.get("notes") or ""
+    return (notes[:300] + "…" if len(notes) > 300 else notes) or "(none)"

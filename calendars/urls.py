@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import type_views, views
+from . import inbox_views, type_views, views
 
 app_name = "calendars"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("types/", type_views.type_list, name="type_list"),
     path("types/new/", type_views.type_edit, name="type_new"),
     path("types/<int:pk>/", type_views.type_edit, name="type_edit"),
+    path("changes/", inbox_views.changes, name="changes"),
+    path("changes/<int:pk>/keep/", inbox_views.change_keep, name="change_keep"),
+    path("changes/<int:pk>/undo/", inbox_views.change_undo, name="change_undo"),
+    path("settings/google-deletions/", inbox_views.google_deletion_setting, name="google_deletion_setting"),
 ]

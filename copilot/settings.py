@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "copilot.accounts.context_processors.current_practice",
+                "calendars.context_processors.inbox_unread",
             ],
         },
     },

@@ -248,3 +248,15 @@ def membership_set_role(*, membership: Membership, role: str) -> Membership:
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
+
+
+def practice_google_deletion_set(*, practice: Practice, policy: str) -> Practice:
+    """Choose what a deletion in Google does to an appointment (``Practice.GoogleDeletion``).
+
+    Raises ``ValueError`` for an unknown policy. Applies to deletions pulled from now on.
+    """
+    if policy not in Practice.GoogleDeletion.values:
+        raise ValueError(f"Unknown deletion policy {policy!r}")
+    Practice.objects.filter(pk=practice.pk).update(google_deletion=policy)
+    practice.google_deletion = policy
+    return practice

@@ -10,7 +10,8 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from calendars.models import WorkingHours
+from calendars.models import AppointmentChange, WorkingHours
+from calendars.services import appointment_update
 from copilot.accounts.models import Invitation, Membership, Practice, User
 from copilot.accounts.services import invitation_token
 from tests.conftest import FULL_TITLES, PASSWORD
@@ -64,7 +65,11 @@ def scene(alice, bob, charlie, book, connect) -> Scene:  # noqa: F811
     day = timezone.now().astimezone(zone).date() + timedelta(days=2)
     for hour, (title, member) in enumerate(zip(A_TITLES, (alice, bob, bob), strict=True), start=9):
         start = datetime.combine(day, time(hour), tzinfo=zone)
-        book(member, start, start + timedelta(minutes=30), title=title)
+        appointment = book(member, start, start + timedelta(minutes=30), title=title)
+    # A change from Google: a line in Practice A's inbox (Changes from Google) to aim at.
+    appointment_update(
+        appointment=appointment, actor=None, source=AppointmentChange.Source.GOOGLE, location="Room 2"
+    )
     connect(alice)
     Invitation.objects.create(practice=alice.practice, email="dora@elsewhere.test", invited_by=alice.user)
     return Scene(alice=alice, bob=bob, charlie=charlie, titles=A_TITLES)
