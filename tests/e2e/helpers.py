@@ -146,6 +146,15 @@ def move_event_in_google(
     expect(page.locator("#events")).to_contain_text(f"{start:%H:%M}–{end:%H:%M}")
 
 
+def delete_event_in_google(page: Page, emulator: str, *, calendar: str, title: str) -> None:
+    """Open Google's page, the calendar, the event; Delete."""
+    page.goto(f"{emulator}/")
+    page.get_by_role("link", name=calendar, exact=True).first.click()
+    page.locator("#events").get_by_role("link", name=title).click()
+    page.locator("#delete").click()
+    expect(page.locator("#events")).not_to_contain_text(title)
+
+
 # --- waiting for the other side and pictures ---------------------------------------------------------
 
 
