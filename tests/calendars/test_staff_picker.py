@@ -53,7 +53,8 @@ def test_a_large_practice_offers_a_bounded_picker_with_a_search_box(
     hire(practice_a, more)
     login(client, alice)
     client.get(NEW)
-    with django_assert_num_queries(7):  # session, user, memberships, one bounded read of staff, types, …
+    with django_assert_num_queries(8):  # session, user, memberships, one bounded read of staff, types, the
+        # top bar's count of changes from Google, …
         html = client.get(NEW, {"staff": bob.pk}).content.decode()
     staff = select_options(html, "staff")
     assert len(staff) <= PICKER_LIMIT + 1 and str(bob.pk) in staff  # the chosen one is always offered
