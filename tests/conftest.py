@@ -3,10 +3,11 @@ charlie runs Practice B and must see nothing of A's."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from calendars.models import WorkingHours
 from calendars.services import appointment_book
@@ -36,6 +37,14 @@ def give_office_hours(member: Membership, start: time = time(8), end: time = tim
 def local(practice: Practice, *args: int) -> datetime:
     """An aware datetime on the practice's wall clock."""
     return datetime(*args, tzinfo=practice.zone)
+
+
+def slot(member: Membership, days: int, hour: int, minutes: int = 60) -> tuple[datetime, datetime]:
+    """``minutes`` from ``hour`` o'clock ``days`` from today, on the member's practice wall clock."""
+    zone = member.practice.zone
+    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
+    start = datetime.combine(day, time(hour), tzinfo=zone)
+    return start, start + timedelta(minutes=minutes)
 
 
 # The fixture practices show full titles in Google (what the sync tests compare); new practices

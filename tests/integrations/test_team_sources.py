@@ -9,8 +9,8 @@ import pytest
 from copilot.accounts.member_status import member_statuses
 from integrations.busy import GoogleBusySource
 from integrations.models import BusyBlock, GoogleConnection
-from tests.conftest import make_member
-from tests.integrations.google.test_busy import make_calendar, make_connection, slot
+from tests.conftest import make_member, slot
+from tests.integrations.google.test_busy import make_calendar, make_connection
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from copilot.accounts.models import User
 from integrations.models import EventLink, GoogleConnection
-
-from .test_push import slot
+from tests.conftest import slot
 
 pytestmark = pytest.mark.django_db
 

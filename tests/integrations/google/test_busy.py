@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -12,16 +12,10 @@ from calendars.services import BookingError, appointment_update
 from integrations.busy import GoogleBusySource
 from integrations.google import pull
 from integrations.models import BusyBlock, GoogleCalendar, GoogleConnection
+from tests.conftest import slot
 
 pytestmark = pytest.mark.django_db
 FREEBUSY = "POST /calendar/v3/freeBusy"
-
-
-def slot(member, days: int, hour: int, minutes: int = 60) -> tuple[datetime, datetime]:
-    zone = member.practice.zone
-    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
-    start = datetime.combine(day, time(hour), tzinfo=zone)
-    return start, start + timedelta(minutes=minutes)
 
 
 def freebusy_requests(google) -> int:

@@ -22,7 +22,7 @@ from integrations.services import (
     connection_unlink,
     open_session,
 )
-from tests.conftest import login
+from tests.conftest import login, slot
 
 from .oauth_flow import CALENDAR, HOST, connect_through_consent, consent, finish, start_connect
 
@@ -199,7 +199,7 @@ def test_refreshed_access_tokens_are_persisted(bob, connect):
 def test_unlink_revokes_keeps_appointments_and_leaves_google_events(
     bob_client, bob, google, connect, book, django_capture_on_commit_callbacks
 ):
-    from .test_push import events_in, ours, slot
+    from .test_push import events_in, ours
 
     with django_capture_on_commit_callbacks(execute=True):
         connection = connect(bob, create_google_user=False)
@@ -269,8 +269,6 @@ def test_a_403_insufficient_permissions_later_moves_the_connection_to_missing_pe
     bob, google, connect, book, django_capture_on_commit_callbacks
 ):
     from integrations.models import EventLink
-
-    from .test_push import slot
 
     connection = connect(bob)
     # Google now honours only sign-in scopes for this grant (the person removed calendar access).

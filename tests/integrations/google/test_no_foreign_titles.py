@@ -11,12 +11,11 @@ contain the title of a practice-A appointment; only Erin, on her own week, sees 
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from itertools import product
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
 from django.utils.html import escape
 
 from calendars.models import Appointment
@@ -24,19 +23,13 @@ from copilot.accounts.middleware import SESSION_KEY
 from copilot.accounts.models import Membership
 from integrations.google import pull
 from integrations.models import BusyBlock, GoogleCalendar
-from tests.conftest import give_office_hours, make_member
+from tests.conftest import give_office_hours, make_member, slot
 
 pytestmark = pytest.mark.django_db
 
 A_TITLES = ("Filling: Lucia Romero", "Root canal: Marta Ibáñez", "Crown: Jonas Weber")
 PRIVATE_EVENT = "Erin's own dentist visit"
 CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
-
-
-def slot(member, days: int, hour: int) -> tuple[datetime, datetime]:
-    day = timezone.now().astimezone(member.practice.zone).date() + timedelta(days=days)
-    start = datetime.combine(day, time(hour), tzinfo=member.practice.zone)
-    return start, start + timedelta(hours=1)
 
 
 def walk(patterns, prefix: str = ""):

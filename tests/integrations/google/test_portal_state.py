@@ -12,9 +12,7 @@ from django.utils import timezone
 
 from calendars.models import Appointment
 from integrations.models import EventLink, GoogleConnection
-from tests.conftest import login
-
-from .test_push import slot
+from tests.conftest import login, slot
 
 pytestmark = pytest.mark.django_db
 

@@ -13,16 +13,9 @@ from calendars.services import BookingError, appointment_update
 from copilot.accounts.models import Membership, Practice
 from integrations.google import mapping, pull, push
 from integrations.models import BusyBlock, EventLink
-from tests.conftest import give_office_hours
+from tests.conftest import give_office_hours, slot
 
 pytestmark = pytest.mark.django_db
-
-
-def slot(member, days: int, hour: int, minutes: int = 60) -> tuple[datetime, datetime]:
-    zone = member.practice.zone
-    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
-    start = datetime.combine(day, time(hour), tzinfo=zone)
-    return start, start + timedelta(minutes=minutes)
 
 
 def when(moment: datetime) -> dict:

@@ -11,15 +11,9 @@ from calendars.busy import busy_intervals
 from calendars.services import BookingError
 from integrations.google import events, pull
 from integrations.models import BusyBlock, GoogleCalendar
+from tests.conftest import slot
 
 pytestmark = pytest.mark.django_db
-
-
-def slot(member, days: int, hour: int, minutes: int = 60) -> tuple[datetime, datetime]:
-    zone = member.practice.zone
-    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
-    start = datetime.combine(day, time(hour), tzinfo=zone)
-    return start, start + timedelta(minutes=minutes)
 
 
 def when(moment: datetime, zone_name: str = "") -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -13,15 +13,9 @@ from calendars.models import Appointment
 from integrations.google import channels, pull
 from integrations.models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
 from integrations.services import connection_choose_calendars
+from tests.conftest import slot
 
 pytestmark = pytest.mark.django_db
-
-
-def slot(member, days: int, hour: int, minutes: int = 60) -> tuple[datetime, datetime]:
-    zone = member.practice.zone
-    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
-    start = datetime.combine(day, time(hour), tzinfo=zone)
-    return start, start + timedelta(minutes=minutes)
 
 
 def add_event(google, email: str, calendar_id: str, start: datetime, end: datetime, **body) -> dict:

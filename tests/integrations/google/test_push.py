@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import override_settings
@@ -14,15 +14,9 @@ from copilot.accounts.models import Practice
 from integrations.google import mapping, push
 from integrations.models import EventLink, GoogleConnection
 from integrations.services import connection_from_oauth
+from tests.conftest import slot
 
 pytestmark = pytest.mark.django_db
-
-
-def slot(member, days: int, hour: int, minutes: int = 60) -> tuple[datetime, datetime]:
-    zone = member.practice.zone
-    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
-    start = datetime.combine(day, time(hour), tzinfo=zone)
-    return start, start + timedelta(minutes=minutes)
 
 
 def events_in(google, email: str, calendar_id: str | None = None, **params) -> list[dict]:

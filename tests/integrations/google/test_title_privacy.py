@@ -14,9 +14,10 @@ from calendars.models import AppointmentType
 from copilot.accounts.models import Practice
 from integrations.google import mapping
 from patients.services import PatientDetails, patient_create
+from tests.conftest import slot
 
 from . import test_pull
-from .test_pull import edit_in_google, events_of, link_of, slot, when
+from .test_pull import edit_in_google, events_of, link_of, when
 
 # The pull tests' fixtures: bob connected, booking pushed on commit, pulling on demand.
 bob_connected, booked, pull_now = test_pull.bob_connected, test_pull.booked, test_pull.pull_now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -15,17 +15,11 @@ from calendars.models import Appointment
 from integrations import services
 from integrations.google import channels
 from integrations.models import BusyBlock, EventLink, GoogleCalendar, WatchChannel
+from tests.conftest import slot
 
 from .conftest import wait_until
 
 URL = "/integrations/google/notifications/"
-
-
-def slot(member, days: int, hour: int, minutes: int = 60) -> tuple[datetime, datetime]:
-    zone = member.practice.zone
-    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
-    start = datetime.combine(day, time(hour), tzinfo=zone)
-    return start, start + timedelta(minutes=minutes)
 
 
 def add_event(google, email: str, start: datetime, end: datetime) -> dict:
