@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from calendars.models import AppointmentType
 from copilot.accounts.models import Practice
-from tests.integrations.google.conftest import wait_until
+from tests.helpers import wait_until
 
 from .helpers import connect_google, day_column, log_in, reload_until_visible, screen, week_of
 

@@ -25,10 +25,10 @@ from integrations.google import mapping
 from integrations.models import EventLink, GoogleConnection
 from tests.conftest import FULL_TITLES, NEW_YORK, give_office_hours, make_member
 from tests.integrations.google import conftest as google_conftest
-from tests.integrations.google.conftest import Google, connect_member, wait_until
+from tests.integrations.google.conftest import Google, connect_member
 from tests.ops import leaks
 
-__all__ = ["Google", "connect_member", "wait_until"]
+__all__ = ["Google", "connect_member"]
 
 RETRY_STATUSES = {"500", "503", "429", "403"}
 

@@ -13,8 +13,9 @@ import pytest
 from calendars.services import appointment_update
 from integrations.google import client, conflicts, mapping, pull, push
 from integrations.models import EventLink
+from tests.helpers import wait_until
 
-from .conftest import connect_member, tagged_events, wait_until
+from .conftest import connect_member, tagged_events
 
 pytestmark = pytest.mark.django_db
 

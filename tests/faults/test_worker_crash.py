@@ -26,8 +26,9 @@ from django_q.tasks import async_task
 from calendars.models import Appointment
 from integrations.google import push
 from integrations.models import EventLink, GoogleConnection
+from tests.helpers import wait_until
 
-from .conftest import connect_member, tagged_events, wait_until
+from .conftest import connect_member, tagged_events
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -32,18 +31,6 @@ EVENTS = "https://www.googleapis.com/auth/calendar.events"
 READONLY = "https://www.googleapis.com/auth/calendar.readonly"
 FREEBUSY = "https://www.googleapis.com/auth/calendar.freebusy"
 SIGN_IN = ["openid", "email", "profile"]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01) -> Any:
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 def reason_of(error: HttpError) -> str:

@@ -17,8 +17,9 @@ from google.oauth2 import id_token
 from googleapiclient.errors import HttpError
 
 from google_emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from tests.helpers import wait_until
 
-from .conftest import CALENDAR, EVENTS, READONLY, SIGN_IN, Google, reason_of, wait_until
+from .conftest import CALENDAR, EVENTS, READONLY, SIGN_IN, Google, reason_of
 
 REDIRECT = "http://127.0.0.1:9/accounts/google/login/callback/"
 

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from .conftest import Google, Receiver, reason_of, wait_until
+from tests.helpers import wait_until
+
+from .conftest import Google, Receiver, reason_of
 
 
 def timed(summary: str) -> dict[str, Any]:

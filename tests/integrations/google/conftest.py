@@ -7,7 +7,6 @@ emulator's token endpoint, skipping only the browser).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import jwt
@@ -166,15 +165,3 @@ def bob_connected(bob_client, bob) -> GoogleConnection:
 
     connect_through_consent(bob_client, email=bob.user.email)
     return GoogleConnection.objects.get(user=bob.user)
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02):
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Condition not met within {timeout} s")
-        time.sleep(interval)

@@ -16,8 +16,7 @@ from integrations import services
 from integrations.google import channels
 from integrations.models import BusyBlock, EventLink, GoogleCalendar, WatchChannel
 from tests.conftest import slot
-
-from .conftest import wait_until
+from tests.helpers import wait_until
 
 URL = "/integrations/google/notifications/"
 
