@@ -140,17 +140,22 @@ def pytest_collection_modifyitems(config, items):
 
 
 class FakeBusySource:
-    """A ``calendars.busy.BusySource`` fed by the test: ``add(member, start, end, source=...)``."""
+    """A ``calendars.busy.BusySource`` fed by the test: ``add(member, start, end, source=..., label=...)``;
+    ``warning`` (words) makes ``ensure_fresh`` answer with a ``FreshnessWarning``."""
 
     def __init__(self) -> None:
         self.blocks: list[tuple[int, object]] = []
         self.warning: str | None = None
         self.fresh_calls: list[tuple[int, datetime, datetime]] = []
 
-    def add(self, member: Membership, start: datetime, end: datetime, source: str = "Personal") -> None:
+    def add(
+        self, member: Membership, start: datetime, end: datetime, source: str = "Personal", label: str = ""
+    ) -> None:
+        """``label`` is the event's title its owner may see; without one, the interval's default ("Busy")."""
         from calendars.busy import BusyInterval
 
-        self.blocks.append((member.pk, BusyInterval(start=start, end=end, source=source)))
+        interval = BusyInterval(start=start, end=end, source=source, **({"label": label} if label else {}))
+        self.blocks.append((member.pk, interval))
 
     def intervals(self, *, member, start, end):
         return [b for pk, b in self.blocks if pk == member.pk and b.overlaps(start, end)]

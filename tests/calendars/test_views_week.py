@@ -7,38 +7,11 @@ import re
 import pytest
 from pytest_django.asserts import assertTemplateNotUsed, assertTemplateUsed
 
-from calendars import busy
-from calendars.busy import BusyInterval
 from calendars.models import Appointment
 from tests.conftest import local, login
 
 WEEK = "/calendars/week/"
 BLOCK = re.compile(r'<a class="appt[^"]*"\s+style="--top: (\d+); --len: (\d+);')
-
-
-class FakeBusySource:
-    """A stand-in for a linked calendar: fixed intervals for one member."""
-
-    def __init__(self):
-        self.items: list[tuple[int, BusyInterval]] = []
-        self.warning = None
-
-    def add(self, member, interval: BusyInterval) -> None:
-        self.items.append((member.pk, interval))
-
-    def intervals(self, *, member, start, end):
-        return [i for pk, i in self.items if pk == member.pk and i.overlaps(start, end)]
-
-    def ensure_fresh(self, *, member, start, end):
-        return self.warning
-
-
-@pytest.fixture
-def busy_source():
-    source = FakeBusySource()
-    busy.register_busy_source(source)
-    yield source
-    busy._sources.remove(source)
 
 
 def blocks(response) -> list[tuple[int, int]]:
@@ -99,9 +72,7 @@ def test_conflicting_appointment_carries_a_visible_conflict_marker(client, alice
 
 def test_busy_time_is_shaded_with_the_source_calendars_name(client, alice, bob, busy_source):
     p = alice.practice
-    busy_source.add(
-        bob, BusyInterval(local(p, 2026, 11, 24, 12), local(p, 2026, 11, 24, 13), "Personal", "Lunch")
-    )
+    busy_source.add(bob, local(p, 2026, 11, 24, 12), local(p, 2026, 11, 24, 13), "Personal", "Lunch")
     html = login(client, bob).get(WEEK, {"staff": bob.pk, "date": "2026-11-24"}).content.decode()
     assert 'class="busy-block" style="--top: 300; --len: 60;"' in html
     assert '<span class="busy-source">Personal</span>' in html
@@ -114,9 +85,7 @@ def test_busy_time_is_only_busy_to_anyone_but_the_calendars_owner(
     client, alice, bob, busy_source, span, headers
 ):
     p = alice.practice
-    busy_source.add(
-        bob, BusyInterval(local(p, 2026, 11, 24, 12), local(p, 2026, 11, 24, 13), "Personal", "Lunch")
-    )
+    busy_source.add(bob, local(p, 2026, 11, 24, 12), local(p, 2026, 11, 24, 13), "Personal", "Lunch")
     query = {"staff": bob.pk, "date": "2026-11-24", "span": span}
     html = login(client, alice).get(WEEK, query, **headers).content.decode()
     assert '<span class="busy-source">Personal</span> · <span class="busy-label">Busy</span>' in html
@@ -125,7 +94,7 @@ def test_busy_time_is_only_busy_to_anyone_but_the_calendars_owner(
 
 def test_busy_time_of_another_member_is_not_shown(client, alice, bob, dora, busy_source):
     p = alice.practice
-    busy_source.add(dora, BusyInterval(local(p, 2026, 11, 24, 12), local(p, 2026, 11, 24, 13), "Personal"))
+    busy_source.add(dora, local(p, 2026, 11, 24, 12), local(p, 2026, 11, 24, 13), "Personal")
     html = login(client, alice).get(WEEK, {"staff": bob.pk, "date": "2026-11-24"}).content.decode()
     assert "busy-block" not in html
 
