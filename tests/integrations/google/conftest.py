@@ -8,6 +8,7 @@ emulator's token endpoint, skipping only the browser).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import jwt
 import pytest
@@ -165,3 +166,14 @@ def bob_connected(bob_client, bob) -> GoogleConnection:
 
     connect_through_consent(bob_client, email=bob.user.email)
     return GoogleConnection.objects.get(user=bob.user)
+
+
+def add_event(google, email: str, calendar_id: str, start: datetime, end: datetime, **body) -> dict:
+    """``email`` adds an event ("Errand", unless ``body`` says otherwise) to ``calendar_id`` in Google."""
+    body = {
+        "summary": "Errand",
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": end.isoformat()},
+        **body,
+    }
+    return google.service(email).events().insert(calendarId=calendar_id, body=body).execute()

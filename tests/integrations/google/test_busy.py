@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -13,6 +13,7 @@ from integrations.busy import GoogleBusySource
 from integrations.google import pull
 from integrations.models import BusyBlock, GoogleCalendar, GoogleConnection
 from tests.conftest import slot
+from tests.integrations.google.conftest import add_event
 
 pytestmark = pytest.mark.django_db
 FREEBUSY = "POST /calendar/v3/freeBusy"
@@ -167,15 +168,6 @@ def make_stale(connection) -> None:
     )
 
 
-def add_event(google, email: str, start: datetime, end: datetime) -> dict:
-    body = {
-        "summary": "Errand",
-        "start": {"dateTime": start.isoformat()},
-        "end": {"dateTime": end.isoformat()},
-    }
-    return google.service(email).events().insert(calendarId=email, body=body).execute()
-
-
 def test_with_fresh_data_booking_asks_google_nothing(google, bob, bob_connected, book):
     google.reset_stats()
 
@@ -186,7 +178,7 @@ def test_with_fresh_data_booking_asks_google_nothing(google, bob, bob_connected,
 
 def test_with_stale_data_booking_asks_freebusy_once_and_refuses_busy_time(google, bob, bob_connected, book):
     start, end = slot(bob, 2, 10)
-    add_event(google, bob.user.email, start, end)  # no notification reached us, no poll yet
+    add_event(google, bob.user.email, bob.user.email, start, end)  # no notification reached us, no poll yet
     make_stale(bob_connected)
     google.reset_stats()
 
@@ -207,10 +199,10 @@ def test_a_live_check_stores_new_busy_time_without_duplicates(
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(bob, *slot(bob, 2, 14))  # in Google too: free/busy shows it
     known_start, known_end = slot(bob, 2, 9)
-    add_event(google, bob.user.email, known_start, known_end)
+    add_event(google, bob.user.email, bob.user.email, known_start, known_end)
     pull.pull_account(bob_connected.pk)  # the 9:00 errand is stored
     new_start, new_end = slot(bob, 2, 11)
-    add_event(google, bob.user.email, new_start, new_end)
+    add_event(google, bob.user.email, bob.user.email, new_start, new_end)
     make_stale(bob_connected)
     source = GoogleBusySource()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -14,18 +14,9 @@ from integrations.google import channels, pull
 from integrations.models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection, WatchChannel
 from integrations.services import connection_choose_calendars
 from tests.conftest import slot
+from tests.integrations.google.conftest import add_event
 
 pytestmark = pytest.mark.django_db
-
-
-def add_event(google, email: str, calendar_id: str, start: datetime, end: datetime, **body) -> dict:
-    body = {
-        "summary": "Errand",
-        "start": {"dateTime": start.isoformat()},
-        "end": {"dateTime": end.isoformat()},
-        **body,
-    }
-    return google.service(email).events().insert(calendarId=calendar_id, body=body).execute()
 
 
 def list_requests(google) -> int:

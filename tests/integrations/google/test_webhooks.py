@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -17,17 +17,9 @@ from integrations.google import channels
 from integrations.models import BusyBlock, EventLink, GoogleCalendar, WatchChannel
 from tests.conftest import slot
 from tests.helpers import wait_until
+from tests.integrations.google.conftest import add_event
 
 URL = "/integrations/google/notifications/"
-
-
-def add_event(google, email: str, start: datetime, end: datetime) -> dict:
-    body = {
-        "summary": "Errand",
-        "start": {"dateTime": start.isoformat()},
-        "end": {"dateTime": end.isoformat()},
-    }
-    return google.service(email).events().insert(calendarId=email, body=body).execute()
 
 
 def list_requests(google) -> int:
@@ -78,7 +70,7 @@ def test_the_webhook_route_is_the_named_one():
 
 @pytest.mark.django_db
 def test_a_burst_of_notifications_runs_one_pull(google, bob, channel, notify):
-    add_event(google, bob.user.email, *slot(bob, 2, 10))
+    add_event(google, bob.user.email, bob.user.email, *slot(bob, 2, 10))
     google.reset_stats()
 
     statuses = notify(*(headers(channel, number=n) for n in range(2, 8)))
@@ -115,7 +107,7 @@ def test_a_notification_after_the_pull_started_gets_a_pull_of_its_own(google, bo
     ids=["missing-token", "empty-token", "wrong-token", "unknown-channel", "no-channel", "other-resource"],
 )
 def test_forged_notifications_change_nothing(google, bob, channel, notify, forged):
-    add_event(google, bob.user.email, *slot(bob, 2, 10))
+    add_event(google, bob.user.email, bob.user.email, *slot(bob, 2, 10))
     google.reset_stats()
 
     assert notify(headers(channel, **forged)) == [200]
@@ -165,7 +157,7 @@ def test_a_huge_message_number_does_not_switch_the_channel_off(google, bob, chan
     """Issue 10, point 10: one forged notification with the right token and a huge number used to
     make every real later notification count as a replay until the channel was renewed."""
     notify(headers(channel, number=99999999999999999))
-    add_event(google, bob.user.email, *slot(bob, 2, 10))
+    add_event(google, bob.user.email, bob.user.email, *slot(bob, 2, 10))
     google.reset_stats()
 
     assert notify(headers(channel, number=3)) == [200]
@@ -241,7 +233,7 @@ def test_a_flood_on_one_channel_costs_bounded_queries_and_later_notifications_st
         assert GoogleCalendar.objects.get(pk=channel.calendar_id).pull_queued_at is None
 
         clock.tick(timedelta(minutes=2))  # the next window
-        add_event(google, bob.user.email, *slot(bob, 2, 10))
+        add_event(google, bob.user.email, bob.user.email, *slot(bob, 2, 10))
         google.reset_stats()
         with django_capture_on_commit_callbacks(execute=True):
             assert client.post(URL, headers=headers(channel, number=3)).status_code == 200
