@@ -15,9 +15,10 @@ from calendars.inbox import inbox_unread_count
 from calendars.models import Appointment, AppointmentChange, InboxItem
 from calendars.services import UndoRefused, inbox_item_keep, inbox_item_undo
 from copilot.accounts.models import Practice
+from tests.conftest import slot
 
 from . import test_pull
-from .test_pull import delete_in_google, edit_in_google, events_of, link_of, slot, when, writes
+from .test_pull import delete_in_google, edit_in_google, events_of, link_of, when, writes
 
 # The pull tests' fixtures: bob connected through the emulator, bookings pushed, pulls run inline.
 bob_connected = test_pull.bob_connected
