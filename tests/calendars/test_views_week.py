@@ -166,11 +166,11 @@ def test_the_week_costs_the_same_queries_however_full_it_is(
 ):
     """Session, user, memberships, the practice's staff (the picker and whose week), appointments, their
     sync badges, Google calendars (their busy blocks would be one more), working hours, the member's
-    connection status, open invitations: eleven, at any size."""
+    connection status, open invitations, unread changes from Google: twelve, at any size."""
     for number in range(count):
         start = local(alice.practice, 2026, 11, 23 + number % 5, 9 + number // 5)
         book(bob, start, start.replace(minute=30), title=f"Patient {number}")
     login(client, alice)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         answer = client.get(WEEK, {"staff": bob.pk, "date": "2026-11-25"})
     assert len(BLOCK.findall(answer.content.decode())) == count
