@@ -11,7 +11,8 @@ from django.db.models import Func, Q
 
 from copilot.accounts.models import Membership, Practice
 
-NO_OVERLAP_CONSTRAINT = "appointment_no_overlap_per_staff"
+NO_OVERLAP_CONSTRAINT = "appointment_no_overlap_per_staff"  # until 0009; migrations 0002/0003 name it
+PARTICIPANT_NO_OVERLAP_CONSTRAINT = "participant_no_overlap_per_member"
 
 
 class TsTzRange(Func):
@@ -127,12 +128,8 @@ class Appointment(models.Model):
 
 
 def no_overlap_constraint() -> ExclusionConstraint:
-    """PostgreSQL's guarantee that one staff member's active appointments never overlap.
-
-    Added by a PostgreSQL-only migration; SQLite serializes bookings in the service instead.
-    Appointments flagged ``has_conflict`` are left out: a change made in Google is accepted
-    as the staff member made it, overlap and all, and shown as a conflict in the portal.
-    """
+    """The former per-owner rule on ``Appointment`` (migrations 0002, 0003; dropped by 0009, which
+    puts the rule on ``Participant`` so assignees are covered too). Kept for those migrations."""
     return ExclusionConstraint(
         name=NO_OVERLAP_CONSTRAINT,
         expressions=[
@@ -140,6 +137,54 @@ def no_overlap_constraint() -> ExclusionConstraint:
             (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
         ],
         condition=Q(status="booked", has_conflict=False),
+    )
+
+
+class Participant(models.Model):
+    """One person taking part in an appointment: its staff member (the owner) or an assignee.
+
+    Written only by the booking services, which keep ``start``, ``end`` and ``active`` equal to the
+    appointment's (active: booked and not flagged as a Google conflict). The no-overlap rule lives
+    on this table (``participant_no_overlap_constraint``): no member is in two active appointments
+    at once, whoever owns them.
+    """
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="participants")
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="participations")
+    is_owner = models.BooleanField(default=False)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "start"], name="participant_member_start")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "member"], name="participant_once_per_appointment"
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="participant_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.appointment_id}"
+
+
+def participant_no_overlap_constraint() -> ExclusionConstraint:
+    """PostgreSQL's guarantee that one member's active participations never overlap.
+
+    Added by a PostgreSQL-only migration (0009); SQLite serializes bookings in the service instead.
+    Rows of appointments flagged ``has_conflict`` are inactive and so left out: a change made in
+    Google is accepted as the staff member made it, overlap and all, and shown as a conflict.
+    """
+    return ExclusionConstraint(
+        name=PARTICIPANT_NO_OVERLAP_CONSTRAINT,
+        expressions=[
+            ("member", RangeOperators.EQUAL),
+            (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+        ],
+        condition=Q(active=True),
     )
 
 

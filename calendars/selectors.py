@@ -13,7 +13,14 @@ from copilot.accounts.models import Membership, Practice
 
 from . import busy
 from .expressions import EpochSeconds
-from .models import Appointment, AppointmentChange, AppointmentType, TeamViewPreference, WorkingHours
+from .models import (
+    Appointment,
+    AppointmentChange,
+    AppointmentType,
+    Participant,
+    TeamViewPreference,
+    WorkingHours,
+)
 from .timezones import day_bounds
 
 T = TypeVar("T", datetime, float)
@@ -27,10 +34,11 @@ def appointments_in_range(
     staff: Membership | None = None,
     include_cancelled: bool = False,
 ) -> QuerySet[Appointment]:
-    """Appointments of ``practice`` overlapping [start, end), optionally of one staff member."""
+    """Appointments of ``practice`` overlapping [start, end), optionally those one member takes part in
+    (as its staff member or an assignee)."""
     qs = Appointment.objects.filter(practice=practice, start__lt=end, end__gt=start)
     if staff is not None:
-        qs = qs.filter(staff=staff)
+        qs = qs.filter(participants__member=staff)
     if not include_cancelled:
         qs = qs.filter(status=Appointment.Status.BOOKED)
     return qs.select_related("staff__user", "appointment_type").order_by("start")
@@ -49,20 +57,25 @@ def appointments_by_member(
     """Active appointments of ``members`` overlapping [start, end), in ONE query: membership id → list.
 
     The week and team views read people's appointments through here. Who "has" an appointment is
-    decided here only (today: its staff member), so the rule can change in this one place. Only the
-    ``GRID_FIELDS`` are loaded, and not the staff member (the caller has ``members``).
+    decided here only: everyone taking part in it (its ``Participant`` rows: the owner and the
+    assignees). Only the ``GRID_FIELDS`` of each appointment are loaded.
     """
     ids = [member.pk for member in members]
     found: dict[int, list[Appointment]] = {pk: [] for pk in ids}
     rows = (
-        appointments_in_range(practice=practice, start=start, end=end)
-        .filter(staff_id__in=ids)
-        .select_related(None)
-        .select_related("appointment_type")
-        .only(*GRID_FIELDS)
+        Participant.objects.filter(
+            member_id__in=ids,
+            appointment__practice=practice,
+            appointment__status=Appointment.Status.BOOKED,
+            start__lt=end,
+            end__gt=start,
+        )
+        .select_related("appointment__appointment_type")
+        .only("member", "is_owner", *(f"appointment__{name}" for name in GRID_FIELDS))
+        .order_by("start", "appointment_id")
     )
-    for appointment in rows:
-        found[appointment.staff_id].append(appointment)
+    for row in rows:
+        found[row.member_id].append(row.appointment)
     return found
 
 
@@ -87,9 +100,9 @@ def team_view_member_ids(*, membership: Membership) -> list[int]:
 def overlapping_appointments(
     *, staff: Membership, start: datetime, end: datetime, exclude_id: int | None = None
 ) -> QuerySet[Appointment]:
-    """Active appointments of ``staff`` that overlap [start, end)."""
+    """Active appointments ``staff`` takes part in (as owner or assignee) that overlap [start, end)."""
     qs = Appointment.objects.filter(
-        staff=staff, status=Appointment.Status.BOOKED, start__lt=end, end__gt=start
+        participants__member=staff, status=Appointment.Status.BOOKED, start__lt=end, end__gt=start
     ).select_related("staff__user")
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
@@ -242,10 +255,10 @@ def appointments_for_list(
     end: datetime | None = None,
 ) -> QuerySet[Appointment]:
     """The practice's appointments for the list view: any status unless ``status`` is given,
-    optionally one staff member's, overlapping [start, end) when the bounds are given."""
+    optionally those one member takes part in, overlapping [start, end) when the bounds are given."""
     qs = Appointment.objects.filter(practice=practice)
     if staff is not None:
-        qs = qs.filter(staff=staff)
+        qs = qs.filter(participants__member=staff)
     if status:
         qs = qs.filter(status=status)
     if start is not None:
@@ -274,10 +287,9 @@ def member_appointment_times(
     """(start, end) of the booked appointments ``member`` takes part in (as staff or assignee)
     overlapping [start, end)."""
     return list(
-        Appointment.objects.filter(status=Appointment.Status.BOOKED, start__lt=end, end__gt=start)
-        .filter(Q(staff=member) | Q(assignees=member))
-        .values_list("start", "end")
-        .distinct()
+        Appointment.objects.filter(
+            participants__member=member, status=Appointment.Status.BOOKED, start__lt=end, end__gt=start
+        ).values_list("start", "end")
     )
 
 

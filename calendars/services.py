@@ -1,10 +1,12 @@
 """Writes to the appointment book. Every booking rule lives here.
 
-Rules: the end is after the start; inside the staff member's working hours unless an admin
-overrides; no overlap with another active appointment of the same staff member (PostgreSQL
-also enforces this with an exclusion constraint; on SQLite the IMMEDIATE transaction
-serializes writers); no overlap with busy time from other calendars unless an admin
-confirms. Changes that arrive from outside (Google) skip the rules and are flagged instead.
+Rules, for every participant (the staff member who owns the appointment and its assignees): the
+end is after the start; inside the participant's working hours unless an admin overrides; no overlap
+with another active appointment the participant takes part in, whoever owns it (PostgreSQL also
+enforces this with an exclusion constraint on ``Participant``; on SQLite the IMMEDIATE transaction
+serializes writers); no overlap with the participant's busy time from other calendars unless an
+admin confirms. The services alone write ``Participant`` rows, mirroring the appointment.
+Changes that arrive from outside (Google) skip the rules and are flagged instead.
 Bounds hold for every source: dates inside ``limits`` (2000–2100) and notes of at most
 ``limits.NOTES_MAX_LENGTH`` characters.
 """
@@ -26,11 +28,12 @@ from . import busy, hooks
 from .inbox import appointment_snapshot, inbox_item_record, kind_of_change
 from .limits import DATE_RANGE_MESSAGE, NOTES_MAX_LENGTH, instant_in_range
 from .models import (
-    NO_OVERLAP_CONSTRAINT,
+    PARTICIPANT_NO_OVERLAP_CONSTRAINT,
     Appointment,
     AppointmentChange,
     AppointmentType,
     InboxItem,
+    Participant,
     TeamViewPreference,
     WorkingHours,
 )
@@ -62,9 +65,9 @@ class Overrides:
     busy_time: bool = False
 
 
-def _conflict_message(conflict: Appointment, practice: Practice) -> str:
+def _conflict_message(member: Membership, conflict: Appointment, practice: Practice) -> str:
     when = format_local_range(conflict.start, conflict.end, practice.zone)
-    return f"{conflict.staff.display_name} already has “{conflict.title}” {when}."
+    return f"{member.display_name} already has “{conflict.title}” {when}."
 
 
 def _check_bounds(*, start: datetime | None, end: datetime | None, notes: str | None) -> None:
@@ -92,37 +95,56 @@ def _check_rules(
     end: datetime,
     exclude_id: int | None,
     overrides: Overrides,
+    assignees: list[Membership] = (),
 ) -> None:
-    """Raise ``BookingError`` if a rule refuses [start, end) for ``staff``."""
+    """Raise ``BookingError`` if a rule refuses [start, end) for ``staff`` or one of ``assignees``.
+
+    Pass only the participants whose time is new to them (everyone when the time moves, the
+    newcomers when people are added): a rule an admin overrode before is not asked again.
+    """
     if end <= start:
         raise BookingError({"end": "The end must be after the start."}, code="end_before_start")
-    if staff.practice_id != practice.pk or not staff.is_active:
+    if staff is not None and (staff.practice_id != practice.pk or not staff.is_active):
         raise BookingError({"staff": "Choose a staff member of this practice."}, code="staff")
-    if not overrides.outside_hours and not within_working_hours(member=staff, start=start, end=end):
-        when = format_local_range(start, end, practice.zone)
-        raise BookingError(
-            {"start": f"{when} is outside {staff.display_name}'s working hours."},
-            code="outside_hours",
-        )
-    conflict = overlapping_appointments(staff=staff, start=start, end=end, exclude_id=exclude_id).first()
-    if conflict is not None:
-        raise BookingError({"start": _conflict_message(conflict, practice)}, code="overlap")
-    if not overrides.busy_time:
-        for interval in busy.busy_intervals(member=staff, start=start, end=end):
+    people = [(m, "start" if m is staff else "assignees") for m in (staff, *assignees) if m is not None]
+    for member, field_name in people:
+        if not overrides.outside_hours and not within_working_hours(member=member, start=start, end=end):
+            when = format_local_range(start, end, practice.zone)
+            raise BookingError(
+                {field_name: f"{when} is outside {member.display_name}'s working hours."},
+                code="outside_hours",
+            )
+    for member, field_name in people:
+        conflict = overlapping_appointments(staff=member, start=start, end=end, exclude_id=exclude_id).first()
+        if conflict is not None:
+            raise BookingError({field_name: _conflict_message(member, conflict, practice)}, code="overlap")
+    if overrides.busy_time:
+        return
+    for member, field_name in people:
+        for interval in busy.busy_intervals(member=member, start=start, end=end):
             if interval.overlaps(start, end):
                 when = format_local_range(interval.start, interval.end, practice.zone)
-                raise BookingError({"start": f"Busy in “{interval.source}” {when}."}, code="busy")
+                who = "" if member is staff else f"{member.display_name}: "
+                raise BookingError({field_name: f"{who}Busy in “{interval.source}” {when}."}, code="busy")
 
 
-def _freshness_warnings(staff: Membership, start: datetime, end: datetime) -> list[str]:
-    """Make stored busy time trustworthy for [start, end) (a live check only when it is stale).
+def _freshness_warnings(members, start: datetime, end: datetime) -> list[str]:
+    """Make stored busy time of every one of ``members`` trustworthy for [start, end) (a live
+    check per member, only when theirs is stale).
 
     Called before any lock is taken or transaction opened: a slow calendar provider must not
     hold up other bookings of the staff member.
     """
     if end <= start:
         return []
-    return [w.message for w in busy.ensure_fresh(member=staff, start=start, end=end)]
+    warnings: list[str] = []
+    seen: set[int] = set()
+    for member in members:
+        if member is None or member.pk in seen:
+            continue
+        seen.add(member.pk)
+        warnings.extend(w.message for w in busy.ensure_fresh(member=member, start=start, end=end))
+    return warnings
 
 
 def _lock_staff(*staff_ids: int) -> None:
@@ -134,23 +156,44 @@ def _lock_staff(*staff_ids: int) -> None:
     )
 
 
-def _save_guarded(appointment: Appointment, practice: Practice) -> None:
-    """Save, turning the database's no-overlap refusal into the same error people see."""
+def _participants_write(appointment: Appointment, assignee_ids) -> None:
+    """Make ``appointment``'s participant rows its owner and ``assignee_ids``, with its time and state."""
+    active = appointment.is_active and not appointment.has_conflict
+    member_ids = [appointment.staff_id, *(pk for pk in assignee_ids if pk != appointment.staff_id)]
+    Participant.objects.filter(appointment=appointment).delete()
+    Participant.objects.bulk_create(
+        Participant(
+            appointment=appointment,
+            member_id=pk,
+            is_owner=pk == appointment.staff_id,
+            start=appointment.start,
+            end=appointment.end,
+            active=active,
+        )
+        for pk in dict.fromkeys(member_ids)
+    )
+
+
+def _save_guarded(appointment: Appointment, practice: Practice, participants: list[Membership]) -> None:
+    """Save the appointment and its participant rows (``participants``: owner first, then assignees),
+    turning the database's no-overlap refusal into the same error people see."""
     try:
         with transaction.atomic():
             appointment.save()
+            _participants_write(appointment, [m.pk for m in participants[1:]])
     except IntegrityError as exc:
-        if NO_OVERLAP_CONSTRAINT not in str(exc):
+        if PARTICIPANT_NO_OVERLAP_CONSTRAINT not in str(exc):
             raise
-        conflict = overlapping_appointments(
-            staff=appointment.staff, start=appointment.start, end=appointment.end, exclude_id=appointment.pk
-        ).first()
-        message = (
-            _conflict_message(conflict, practice)
-            if conflict
-            else "That time was just booked by someone else."
-        )
-        raise BookingError({"start": message}, code="overlap") from exc
+        for member in participants:
+            conflict = overlapping_appointments(
+                staff=member, start=appointment.start, end=appointment.end, exclude_id=appointment.pk
+            ).first()
+            if conflict is not None:
+                field_name = "start" if member.pk == appointment.staff_id else "assignees"
+                raise BookingError(
+                    {field_name: _conflict_message(member, conflict, practice)}, code="overlap"
+                ) from exc
+        raise BookingError({"start": "That time was just booked by someone else."}, code="overlap") from exc
 
 
 def _record(
@@ -207,7 +250,7 @@ def appointment_book(
     """
     _check_bounds(start=start, end=end, notes=notes)
     _check_belongs(practice, patient, appointment_type)
-    warnings = _freshness_warnings(staff, start, end)
+    warnings = _freshness_warnings([staff, *(assignees or ())], start, end)
     with transaction.atomic():
         if new_patient is not None:
             make = patient_match_or_create if source == Source.ONLINE else patient_create
@@ -233,9 +276,17 @@ def appointment_book(
 def _book_locked(
     *, practice, staff, start, end, assignees, created_by, overrides, source, **fields
 ) -> Appointment:
-    _lock_staff(staff.pk)
-    _check_rules(practice=practice, staff=staff, start=start, end=end, exclude_id=None, overrides=overrides)
-    assignee_list = _validate_assignees(practice, assignees)
+    assignee_list = [m for m in _validate_assignees(practice, assignees) if m.pk != staff.pk]
+    _lock_staff(staff.pk, *(m.pk for m in assignee_list))
+    _check_rules(
+        practice=practice,
+        staff=staff,
+        start=start,
+        end=end,
+        exclude_id=None,
+        overrides=overrides,
+        assignees=assignee_list,
+    )
     appointment = Appointment(
         practice=practice,
         staff=staff,
@@ -245,7 +296,7 @@ def _book_locked(
         booked_online=source == Source.ONLINE,
         **fields,
     )
-    _save_guarded(appointment, practice)
+    _save_guarded(appointment, practice, [staff, *assignee_list])
     appointment.assignees.set(assignee_list)
     when = format_local_range(start, end, practice.zone)
     _record(appointment, actor=created_by, source=source, action="booked", summary=f"Booked {when}")
@@ -290,9 +341,12 @@ def appointment_update(
     _check_bounds(start=changes.get("start"), end=changes.get("end"), notes=changes.get("notes"))
     _check_belongs(appointment.practice, changes.get("patient"), changes.get("appointment_type"))
     warnings: list[str] = []
-    if source != Source.GOOGLE and {"start", "end", "staff"} & set(changes):
+    if source != Source.GOOGLE and {"start", "end", "staff", "assignees"} & set(changes):
+        assignees = changes.get("assignees")
+        if assignees is None:
+            assignees = list(appointment.assignees.all())
         warnings = _freshness_warnings(
-            changes.get("staff", appointment.staff),
+            [changes.get("staff", appointment.staff), *assignees],
             changes.get("start", appointment.start),
             changes.get("end", appointment.end),
         )
@@ -325,33 +379,38 @@ def _update_locked(
     if unknown:
         raise TypeError(f"Cannot change {', '.join(sorted(unknown))}")
     changed = {name: value for name, value in changes.items() if getattr(appointment, name) != value}
-    previous_staff_id = appointment.staff_id
+    previous_ids = set(appointment.participants.values_list("member_id", flat=True))
+    current_assignees = list(appointment.assignees.select_related("user"))
     if assignees is not None:
         assignee_list = _validate_assignees(practice, assignees)
-        if {m.pk for m in assignee_list} != set(appointment.assignees.values_list("pk", flat=True)):
+        if {m.pk for m in assignee_list} != {m.pk for m in current_assignees}:
             changed["assignees"] = assignee_list
     if not changed:
         return appointment
     for name, value in changed.items():
         if name != "assignees":
             setattr(appointment, name, value)
-    timing_changed = {"start", "end", "staff"} & set(changed)
+    staff = appointment.staff
+    others = [m for m in changed.get("assignees", current_assignees) if m.pk != staff.pk]
+    timing_changed = {"start", "end", "staff", "assignees"} & set(changed)
     if source == Source.GOOGLE:
         if timing_changed:
-            appointment.has_conflict = _overlaps_anything(appointment)
+            appointment.has_conflict = _overlaps_anything(appointment, [staff, *others])
     elif timing_changed and appointment.is_active:
-        _lock_staff(appointment.staff_id, previous_staff_id)
+        _lock_staff(*previous_ids, staff.pk, *(m.pk for m in others))
+        moved = {"start", "end"} & set(changed) or appointment.has_conflict
         _check_rules(
             practice=practice,
-            staff=appointment.staff,
+            staff=staff if moved or staff.pk not in previous_ids else None,
             start=appointment.start,
             end=appointment.end,
             exclude_id=appointment.pk,
             overrides=overrides,
+            assignees=[m for m in others if moved or m.pk not in previous_ids],
         )
         appointment.has_conflict = False
     appointment.version += 1
-    _save_guarded(appointment, practice)
+    _save_guarded(appointment, practice, [staff, *others])
     if "assignees" in changed:
         appointment.assignees.set(changed["assignees"])
     summary = _describe_changes(appointment, changed, practice)
@@ -369,11 +428,15 @@ def _update_locked(
     return appointment
 
 
-def _overlaps_anything(appointment: Appointment) -> bool:
-    staff, start, end = appointment.staff, appointment.start, appointment.end
-    if overlapping_appointments(staff=staff, start=start, end=end, exclude_id=appointment.pk).exists():
-        return True
-    return any(i.overlaps(start, end) for i in busy.busy_intervals(member=staff, start=start, end=end))
+def _overlaps_anything(appointment: Appointment, participants: list[Membership]) -> bool:
+    """Whether any participant has another active appointment or busy time at the appointment's time."""
+    start, end = appointment.start, appointment.end
+    for member in participants:
+        if overlapping_appointments(staff=member, start=start, end=end, exclude_id=appointment.pk).exists():
+            return True
+        if any(i.overlaps(start, end) for i in busy.busy_intervals(member=member, start=start, end=end)):
+            return True
+    return False
 
 
 @transaction.atomic
@@ -389,6 +452,7 @@ def appointment_cancel(
     appointment.has_conflict = False
     appointment.version += 1
     appointment.save(update_fields=["status", "has_conflict", "version", "updated"])
+    Participant.objects.filter(appointment=appointment).update(active=False)
     summary = "Cancelled" + (f": {reason}" if reason else "")
     _record(appointment, actor=actor, source=source, action="cancelled", summary=summary)
     if source == Source.GOOGLE:
