@@ -70,12 +70,19 @@ def appointments_by_member(
             start__lt=end,
             end__gt=start,
         )
-        .select_related("appointment__appointment_type")
-        .only("member", "is_owner", *(f"appointment__{name}" for name in GRID_FIELDS))
+        .select_related("appointment__appointment_type", "appointment__staff__user")
+        .only(
+            "member",
+            "is_owner",
+            *(f"appointment__{name}" for name in GRID_FIELDS),
+            *(f"appointment__staff__user__{name}" for name in ("first_name", "last_name", "email")),
+        )
         .order_by("start", "appointment_id")
     )
     for row in rows:
-        found[row.member_id].append(row.appointment)
+        appointment = row.appointment
+        appointment.with_owner = "" if row.is_owner else appointment.staff.display_name
+        found[row.member_id].append(appointment)
     return found
 
 
@@ -265,7 +272,11 @@ def appointments_for_list(
         qs = qs.filter(end__gt=start)
     if end is not None:
         qs = qs.filter(start__lt=end)
-    return qs.select_related("staff__user", "appointment_type").order_by("start", "pk")
+    return (
+        qs.select_related("staff__user", "appointment_type")
+        .prefetch_related("assignees__user")
+        .order_by("start", "pk")
+    )
 
 
 def appointment_history(*, appointment: Appointment) -> QuerySet[AppointmentChange]:

@@ -83,15 +83,24 @@ def _tile(block, can_manage: bool, edit: str, detail: str) -> str:
         label = escape(sync.label)
         chip = f'<span class="sync-chip sync-{escape(sync.state)}" aria-hidden="true">{label}</span>'
         sync_words = f", {escape(sync.label)}"
+    owner = escape(getattr(appointment, "with_owner", ""))  # selectors.appointments_by_member
+    with_title = f" with {owner}" if owner else ""
+    with_owner = _with_owner(appointment)
     return (
         f'<a class="{classes}" style="--top: {block.top}; --len: {block.height}; --lane: {block.lane}; '
         f'--lanes: {block.lanes};" href="{url}" hx-get="{url}" hx-target="#modal-body" '
-        f'data-appointment="{appointment.pk}" title="{title}, {when}" '
-        f'aria-label="{conflict}{title}, {when}, {status}{sync_words}">'
-        f'<span class="appt-title" aria-hidden="true">{marker}{escape(block.tile_title)}</span>'
+        f'data-appointment="{appointment.pk}" title="{title}{with_title}, {when}" '
+        f'aria-label="{conflict}{title}{with_title}, {when}, {status}{sync_words}">'
+        f'<span class="appt-title" aria-hidden="true">{marker}{escape(block.tile_title)}{with_owner}</span>'
         f'<span class="appt-time" aria-hidden="true">{when}</span>'
         f'<span class="appt-status" aria-hidden="true">{status}</span>{chip}</a>'
     )
+
+
+def _with_owner(appointment) -> str:
+    """ " with Bob" on an appointment someone else owns (``with_owner``: selectors.appointments_by_member)."""
+    owner = getattr(appointment, "with_owner", "")
+    return f' <span class="appt-with">with {escape(owner)}</span>' if owner else ""
 
 
 def _sync_badge(appointment) -> str:
@@ -227,7 +236,8 @@ def agenda_day(column, staff, can_manage: bool, oob: bool = False) -> SafeString
         items.append(
             f'<li><a class="agenda-appt appt{conflict}" href="{url}" hx-get="{url}" hx-target="#modal-body" '
             f'data-appointment="{appointment.pk}"><span class="agenda-time">{block.time_label}</span> '
-            f'<span class="appt-title">{marker}{escape(appointment.title)}</span></a>'
+            f'<span class="appt-title">{marker}{escape(appointment.title)}</span>'
+            f"{_with_owner(appointment)}</a>"
             f"{_sync_badge(appointment)}</li>"
         )
     if not column.appointments and not column.busy:

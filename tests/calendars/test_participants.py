@@ -22,7 +22,7 @@ from calendars.services import (
     appointment_update,
     working_hours_set,
 )
-from tests.conftest import local
+from tests.conftest import local, login
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,39 @@ def test_team_reads_cost_one_query_whatever_the_participants(
     book(dora, at(p, 11), at(p, 11, 30), assignees=[bob])
     with django_assert_num_queries(1):
         appointments_by_member(practice=p, members=[bob, dora, alice], start=at(p, 0), end=at(p, 0, day=24))
+
+
+# --- what participants see -------------------------------------------------------------------
+
+
+def test_an_assignee_sees_the_appointment_on_their_week_and_day_marked_with_the_owner(
+    client, bob, dora, book
+):
+    p = bob.practice
+    book(bob, at(p, 10), at(p, 10, 30), title="Crown", assignees=[dora])
+    login(client, dora)
+    for span in ("week", "day"):
+        html = client.get("/calendars/week/", {"staff": dora.pk, "date": "2026-11-23", "span": span}).content
+        html = html.decode()
+        assert "Crown" in html
+        assert '<span class="appt-with">with Bob</span>' in html
+        assert 'aria-label="Crown with Bob, 10:00–10:30' in html
+    own = client.get("/calendars/week/", {"staff": bob.pk, "date": "2026-11-23"}).content.decode()
+    assert "Crown" in own and "appt-with" not in own
+
+
+def test_an_assignee_finds_the_appointment_in_the_list_filtered_to_them(client, alice, bob, dora, book):
+    p = bob.practice
+    book(bob, at(p, 10), at(p, 10, 30), title="Crown", assignees=[dora])
+    query = {"staff": dora.pk, "date_from": "2026-11-23", "date_to": "2026-11-24"}
+    html = login(client, alice).get("/calendars/list/", query).content.decode()
+    assert "Crown" in html
+    assert "Bob, Dora" in html
+
+
+def test_the_team_day_shows_the_appointment_in_each_participants_column(client, alice, bob, dora, book):
+    p = bob.practice
+    book(bob, at(p, 10), at(p, 10, 30), title="Crown", assignees=[dora])
+    html = login(client, alice).get("/calendars/team/", {"date": "2026-11-23"}).content.decode()
+    assert html.count('aria-label="Crown') == 2
+    assert html.count('aria-label="Crown with Bob,') == 1
