@@ -25,6 +25,7 @@ TAG_MEMBER = "copilotMember"
 PRIVATE_TITLE = "Busy — appointment"
 UNTYPED_TITLE = "Appointment"  # "type only" for an appointment without a type
 LINK_PREFIX = "Open in Copilot Calendars: "
+PARTICIPANTS_PREFIX = "Taking part: "
 CANCELLED_PREFIX = "Cancelled: "
 MAX_ID_GENERATIONS = 20
 
@@ -57,18 +58,29 @@ def event_id_for(*, appointment_id: int, member_id: int, calendar_id: str, gener
     return "cc" + base64.b32hexencode(digest[:20]).decode().lower().rstrip("=")
 
 
-def _description(appointment: Appointment, portal_url: str, private: bool) -> str:
+def _participants_line(people: list[Membership]) -> str:
+    """Who takes part, owner first: each participant's own copy names the others here, never as
+    ``attendees`` (which Google turns into invitations: a second copy on each participant's calendar)."""
+    if len(people) < 2:
+        return ""
+    return PARTICIPANTS_PREFIX + ", ".join(person.display_name for person in people)
+
+
+def _description(appointment: Appointment, portal_url: str, private: bool, people: list[Membership]) -> str:
     link = f"{LINK_PREFIX}{portal_url}" if portal_url else ""
-    if private:
-        return link
-    return "\n\n".join(part for part in (appointment.notes.strip(), link) if part)
+    notes = "" if private else appointment.notes.strip()
+    return "\n\n".join(part for part in (notes, _participants_line(people), link) if part)
 
 
 def notes_from_description(description: str) -> str:
-    """The appointment notes in an event description (without the portal link we add)."""
+    """The appointment notes in an event description (without the participants and portal link we add)."""
     text = description or ""
     index = text.rfind(LINK_PREFIX)
     if index != -1:
+        text = text[:index]
+    text = text.strip()
+    index = text.rfind(PARTICIPANTS_PREFIX)
+    if index != -1 and (index == 0 or text[:index].endswith("\n\n")) and "\n" not in text[index:]:
         text = text[:index]
     return text.strip()
 
@@ -104,19 +116,14 @@ def event_body(
     summary = external_title(appointment)
     if cancelled_marker:
         summary = CANCELLED_PREFIX + summary
-    people = [appointment.staff, *appointment.assignees.all()]
-    attendees = [
-        {"email": person.user.email, "displayName": person.display_name}
-        for person in people
-        if person.pk != member.pk
-    ]
+    people = [appointment.staff, *(p for p in appointment.assignees.all() if p.pk != appointment.staff_id)]
     body = {
         "summary": summary,
-        "description": _description(appointment, portal_url, private),
+        "description": _description(appointment, portal_url, private, people),
         "location": appointment.location,
         "start": _when(appointment.start, practice),
         "end": _when(appointment.end, practice),
-        "attendees": attendees,
+        "attendees": [],  # empty, not absent: a patch also clears the guests older versions invited
         "extendedProperties": {"private": tags_for(appointment, member)},
         "reminders": {"useDefault": True},
         "status": "confirmed",

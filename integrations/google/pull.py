@@ -71,6 +71,8 @@ def process_page(
     removed_series: list[str] = []  # cancelled ids: their expanded instances go too
     blocks: list[tuple[BusyBlock, int | None]] = []  # (block, appointment id it stands for)
     ours: list[tuple[str, dict]] = []  # (event id, event) to hand to conflicts.apply_our_event
+    items = list(items)
+    invitations = _invitations_to_our_events(calendar, items)
     for event in items:
         try:
             event_id = event_id_of(event)
@@ -85,6 +87,9 @@ def process_page(
             if tags is not None:
                 ours.append((event_id, event))
             touched.append(event_id)
+            if tags is None and event_id in invitations:
+                counts["our_invitation"] += 1  # an appointment of ours, never busy time
+                continue
             if not blocks_time(event):
                 counts["free"] += 1
                 continue
@@ -113,6 +118,36 @@ def process_page(
     if ours:
         _apply_our_events(calendar, ours, counts)
     return counts
+
+
+def _invitations_to_our_events(calendar: GoogleCalendar, items: list[object]) -> set[str]:
+    """Ids of untagged events in ``items`` that are copies of events we wrote for an appointment the
+    calendar's owner takes part in (Google puts an invitation on each guest's calendar with the
+    organizer's event id and iCalUID; older versions listed participants as ``attendees``). The
+    owner has their own copy of the appointment already; another practice's appointment they are
+    not part of stays busy time."""
+    candidates: dict[str, str] = {}
+    for event in items:
+        if not isinstance(event, dict) or tags_of(event) is not None or event.get("status") == "cancelled":
+            continue
+        event_id = event.get("id")
+        uid = event.get("iCalUID")
+        if isinstance(event_id, str) and len(event_id) <= 1024:
+            candidates[event_id] = event_id
+            if isinstance(uid, str) and "@" in uid:
+                candidates.setdefault(uid.split("@", 1)[0][:1024], event_id)
+    if not candidates:
+        return set()
+    found: set[str] = set()
+    keys = list(candidates)
+    for offset in range(0, len(keys), WRITE_CHUNK):
+        chunk = keys[offset : offset + WRITE_CHUNK]
+        found.update(
+            EventLink.objects.filter(
+                event_id__in=chunk, appointment__participants__member__user_id=calendar.user_id
+            ).values_list("event_id", flat=True)
+        )
+    return {candidates[key] for key in found}
 
 
 def _replace_blocks(
