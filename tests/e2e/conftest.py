@@ -237,3 +237,13 @@ def portal(live_server, settings, google: Google) -> str:  # noqa: F811 (the imp
 @pytest.fixture
 def emulator_url(google: Google) -> str:  # noqa: F811 (the imported fixture)
     return google.url
+
+
+@pytest.fixture
+def tomorrow(practice_a):
+    """Practice A's tomorrow (a local date)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now().astimezone(practice_a.zone).date() + timedelta(days=1)

@@ -43,6 +43,11 @@ def day_column(page: Page, day: date) -> Locator:
     return page.locator(f'.week-day[data-date="{iso}"], .agenda-day[data-date="{iso}"]').filter(visible=True)
 
 
+def team_column(page: Page, member) -> Locator:
+    """A person's column on the team day."""
+    return page.locator(f'.team-column[data-member="{member.pk}"]')
+
+
 def appointment_block(page: Page, day: date, title: str) -> Locator:
     return day_column(page, day).locator(".appt", has_text=title)
 

@@ -6,24 +6,15 @@ on a desktop and on a phone, with every page audited (``conftest.AUDIT``).
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from .helpers import appointment_block, fill_appointment, log_in, screen, week_of
+from .helpers import appointment_block, fill_appointment, log_in, screen, team_column, week_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def tomorrow(practice_a) -> date:
-    return timezone.now().astimezone(practice_a.zone).date() + timedelta(days=1)
-
-
-def team_column(page, member):
-    return page.locator(f'.team-column[data-member="{member.pk}"]')
 
 
 def test_receptionist_books_for_a_person_from_the_team_day(tab, portal, alice, bob, dora, tomorrow):

@@ -6,26 +6,16 @@ a phone, with every page audited (``conftest.AUDIT``).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from calendars.services import appointment_book
 
-from .helpers import appointment_block, log_in
+from .helpers import appointment_block, log_in, team_column
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def tomorrow(practice_a) -> date:
-    return timezone.now().astimezone(practice_a.zone).date() + timedelta(days=1)
-
-
-def team_column(page, member):
-    return page.locator(f'.team-column[data-member="{member.pk}"]')
 
 
 def test_receptionist_books_for_two_people_from_the_team_day(tab, portal, alice, bob, dora, tomorrow):
