@@ -8,6 +8,7 @@ calendars are read with ``freeBusy``. Polling and the daily reconcile are schedu
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 ConnState = GoogleConnection.State
 
 PAGE_SIZE = 1000
+OUR_EVENT_ID = re.compile(r"cc[0-9a-v]{1,1022}")  # mapping.event_id_for: "cc" + base32hex
 WRITE_CHUNK = 500  # ids per IN (...) clause: SQLite allows 999 parameters
 ERRORS_FOR_THE_CONNECTION = (client.Retryable, client.NeedsReconnect, client.MissingPermission)
 
@@ -131,11 +133,12 @@ def _invitations_to_our_events(calendar: GoogleCalendar, items: list[object]) ->
         if not isinstance(event, dict) or tags_of(event) is not None or event.get("status") == "cancelled":
             continue
         event_id = event.get("id")
+        if not isinstance(event_id, str) or len(event_id) > 1024:
+            continue
         uid = event.get("iCalUID")
-        if isinstance(event_id, str) and len(event_id) <= 1024:
-            candidates[event_id] = event_id
-            if isinstance(uid, str) and "@" in uid:
-                candidates.setdefault(uid.split("@", 1)[0][:1024], event_id)
+        for key in (event_id, uid.split("@", 1)[0] if isinstance(uid, str) else ""):
+            if OUR_EVENT_ID.fullmatch(key):  # only ids of our shape reach the query (no NUL, no junk)
+                candidates.setdefault(key, event_id)
     if not candidates:
         return set()
     found: set[str] = set()
