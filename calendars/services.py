@@ -156,11 +156,12 @@ def _lock_staff(*staff_ids: int) -> None:
     )
 
 
-def _participants_write(appointment: Appointment, assignee_ids) -> None:
+def _participants_write(appointment: Appointment, assignee_ids, *, is_new: bool = False) -> None:
     """Make ``appointment``'s participant rows its owner and ``assignee_ids``, with its time and state."""
     active = appointment.is_active and not appointment.has_conflict
     member_ids = [appointment.staff_id, *(pk for pk in assignee_ids if pk != appointment.staff_id)]
-    Participant.objects.filter(appointment=appointment).delete()
+    if not is_new:  # a new appointment has no rows yet
+        Participant.objects.filter(appointment=appointment).delete()
     Participant.objects.bulk_create(
         Participant(
             appointment=appointment,
@@ -179,8 +180,9 @@ def _save_guarded(appointment: Appointment, practice: Practice, participants: li
     turning the database's no-overlap refusal into the same error people see."""
     try:
         with transaction.atomic():
+            is_new = appointment.pk is None
             appointment.save()
-            _participants_write(appointment, [m.pk for m in participants[1:]])
+            _participants_write(appointment, [m.pk for m in participants[1:]], is_new=is_new)
     except IntegrityError as exc:
         if PARTICIPANT_NO_OVERLAP_CONSTRAINT not in str(exc):
             raise
