@@ -1,4 +1,4 @@
-"""Migration 0008: participant rows for the appointments that existed before participants."""
+"""Migration 0009: participant rows for the appointments that existed before participants."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.apps import apps
 from calendars.models import Appointment, Participant
 from tests.conftest import local
 
-create_rows = import_module("calendars.migrations.0008_participants_from_appointments").create_rows
+create_rows = import_module("calendars.migrations.0009_participants_from_appointments").create_rows
 
 
 def test_existing_owners_and_assignees_get_rows_and_a_double_booked_assignee_is_flagged(db, alice, bob, dora):
