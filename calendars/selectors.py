@@ -184,8 +184,57 @@ def subtract(free: list[tuple[T, T]], taken: Iterable[tuple[T, T]]) -> list[tupl
     return result
 
 
+# The most a type's buffer may be (AppointmentType's validators): how far beyond a range to look for
+# appointments whose buffers reach into it.
+BUFFER_REACH = timedelta(minutes=240)
+
+
+def _buffered_spans(member: Membership, start: datetime, end: datetime) -> list[tuple[float, float]]:
+    """``member``'s active appointments as epoch-second spans widened by their type's buffers."""
+    rows = overlapping_appointments(
+        staff=member, start=start - BUFFER_REACH, end=end + BUFFER_REACH
+    ).values_list(
+        EpochSeconds("start"),
+        EpochSeconds("end"),
+        "appointment_type__buffer_before_minutes",
+        "appointment_type__buffer_after_minutes",
+    )
+    return [(s - 60 * (before or 0), e + 60 * (after or 0)) for s, e, before, after in rows]
+
+
+def buffered_conflict(
+    *,
+    staff: Membership,
+    start: datetime,
+    end: datetime,
+    appointment_type: AppointmentType | None,
+    exclude_id: int | None = None,
+) -> Appointment | None:
+    """An active appointment of ``staff`` too close to [start, end) of ``appointment_type``, or None.
+
+    Each appointment keeps its type's buffers free around it, and buffers add up: the buffered
+    spans of two appointments never overlap (the rule the booking page's free times follow).
+    """
+    before = timedelta(minutes=appointment_type.buffer_before_minutes if appointment_type else 0)
+    after = timedelta(minutes=appointment_type.buffer_after_minutes if appointment_type else 0)
+    near = overlapping_appointments(
+        staff=staff,
+        start=start - before - BUFFER_REACH,
+        end=end + after + BUFFER_REACH,
+        exclude_id=exclude_id,
+    ).select_related("appointment_type")
+    for other in near:
+        kind = other.appointment_type
+        other_before = timedelta(minutes=kind.buffer_before_minutes if kind else 0)
+        other_after = timedelta(minutes=kind.buffer_after_minutes if kind else 0)
+        if other.start - other_before < end + after and other.end + other_after > start - before:
+            return other
+    return None
+
+
 def _free_spans(member: Membership, start_date: date, end_date: date) -> list[tuple[float, float]]:
-    """Working hours minus active appointments minus busy time, as epoch-second spans.
+    """Working hours minus active appointments (widened by their type's buffers) minus busy time,
+    as epoch-second spans.
 
     Epoch seconds throughout: thousands of busy spans come back from the database as numbers,
     and arithmetic on them is immune to DST (no wall-clock additions).
@@ -198,11 +247,7 @@ def _free_spans(member: Membership, start_date: date, end_date: date) -> list[tu
     while day <= end_date:
         working.extend((s.timestamp(), e.timestamp()) for s, e in working_intervals(member=member, day=day))
         day += timedelta(days=1)
-    taken = list(
-        overlapping_appointments(staff=member, start=range_start, end=range_end).values_list(
-            EpochSeconds("start"), EpochSeconds("end")
-        )
-    )
+    taken = _buffered_spans(member, range_start, range_end)
     taken.extend(busy.busy_spans(member=member, start=range_start, end=range_end))
     taken.sort()
     return subtract(sorted(working), taken)
@@ -216,7 +261,8 @@ def free_spans(*, member: Membership, start_date: date, end_date: date) -> list[
 def free_intervals(
     *, member: Membership, start_date: date, end_date: date
 ) -> list[tuple[datetime, datetime]]:
-    """Working hours minus active appointments minus busy time, for local days [start_date, end_date]."""
+    """Working hours minus active appointments (with their type's buffers) minus busy time, for local
+    days [start_date, end_date]."""
     zone = member.practice.zone
     return [
         (datetime.fromtimestamp(s, zone), datetime.fromtimestamp(e, zone))

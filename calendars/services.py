@@ -5,7 +5,8 @@ end is after the start; inside the participant's working hours unless an admin o
 with another active appointment the participant takes part in, whoever owns it (PostgreSQL also
 enforces this with an exclusion constraint on ``Participant``; on SQLite the IMMEDIATE transaction
 serializes writers); no overlap with the participant's busy time from other calendars unless an
-admin confirms. The services alone write ``Participant`` rows, mirroring the appointment.
+admin confirms; online bookings also keep appointment types' buffers free on both sides (the
+owner's). The services alone write ``Participant`` rows, mirroring the appointment.
 Changes that arrive from outside (Google) skip the rules and are flagged instead.
 Bounds hold for every source: dates inside ``limits`` (2000–2100) and notes of at most
 ``limits.NOTES_MAX_LENGTH`` characters.
@@ -37,7 +38,7 @@ from .models import (
     TeamViewPreference,
     WorkingHours,
 )
-from .selectors import overlapping_appointments, within_working_hours
+from .selectors import buffered_conflict, overlapping_appointments, within_working_hours
 from .timezones import format_local_range
 
 Source = AppointmentChange.Source
@@ -96,11 +97,16 @@ def _check_rules(
     exclude_id: int | None,
     overrides: Overrides,
     assignees: list[Membership] = (),
+    buffered: bool = False,
+    appointment_type: AppointmentType | None = None,
 ) -> None:
     """Raise ``BookingError`` if a rule refuses [start, end) for ``staff`` or one of ``assignees``.
 
     Pass only the participants whose time is new to them (everyone when the time moves, the
     newcomers when people are added): a rule an admin overrode before is not asked again.
+    ``buffered`` (online bookings) also keeps every type's buffers free on both sides around the
+    owner's time: the new appointment's and its neighbours'. Checked here, under the staff lock, so
+    two patients taking neighbouring times at once cannot both get them.
     """
     if end <= start:
         raise BookingError({"end": "The end must be after the start."}, code="end_before_start")
@@ -118,6 +124,12 @@ def _check_rules(
         conflict = overlapping_appointments(staff=member, start=start, end=end, exclude_id=exclude_id).first()
         if conflict is not None:
             raise BookingError({field_name: _conflict_message(member, conflict, practice)}, code="overlap")
+    if buffered and staff is not None:
+        near = buffered_conflict(
+            staff=staff, start=start, end=end, appointment_type=appointment_type, exclude_id=exclude_id
+        )
+        if near is not None:
+            raise BookingError({"start": "That time is too close to another appointment."}, code="buffer")
     if overrides.busy_time:
         return
     for member, field_name in people:
@@ -288,6 +300,8 @@ def _book_locked(
         exclude_id=None,
         overrides=overrides,
         assignees=assignee_list,
+        buffered=source == Source.ONLINE,
+        appointment_type=fields.get("appointment_type"),
     )
     appointment = Appointment(
         practice=practice,
@@ -409,6 +423,8 @@ def _update_locked(
             exclude_id=appointment.pk,
             overrides=overrides,
             assignees=[m for m in others if moved or m.pk not in previous_ids],
+            buffered=source == Source.ONLINE,
+            appointment_type=appointment.appointment_type,
         )
         appointment.has_conflict = False
     appointment.version += 1

@@ -48,3 +48,43 @@ def test_nothing_is_offered_beyond_the_horizon(now, checkup, bob):
     assert starts_on(checkup, bob, date(2030, 3, 18)) == []  # 14 days end at 07:00, before work starts
     window = booking_window(checkup, timezone.now())
     assert window.last_day == date(2030, 3, 4) + timedelta(days=14)
+
+
+def checkup_at_ten(book, checkup, bob):
+    """Bob's check-up on Tuesday 10:00–10:30, with the type's buffers."""
+    return book(
+        bob,
+        local(bob.practice, 2030, 3, 5, 10),
+        local(bob.practice, 2030, 3, 5, 10, 30),
+        appointment_type=checkup,
+    )
+
+
+def test_an_existing_appointments_buffers_keep_time_free_too(now, checkup, bob, book):
+    # A 10:00 check-up keeps its 15-minute buffer after: the next check-up starts 10:45 at the
+    # earliest, and one before it must leave 10:00 free (its own buffer after ends at 10:00).
+    checkup_at_ten(book, checkup, bob)
+    times = starts_on(checkup, bob, date(2030, 3, 5))
+    assert "09:15" in times and "09:30" not in times
+    assert "10:30" not in times and "10:45" in times
+
+
+def test_the_buffers_of_neighbours_add_up(now, checkup, bob, book):
+    checkup.buffer_before_minutes = 10
+    checkup.save()
+    checkup_at_ten(book, checkup, bob)
+    times = starts_on(checkup, bob, date(2030, 3, 5))
+    # 10:30 + 15 after (the booked one) + 10 before (the new one) = 10:55 → the next quarter, 11:00.
+    assert "10:45" not in times and "11:00" in times
+    # Before it: the new one's end plus its 15 after must stay clear of 09:50 (10:00 less the booked
+    # one's 10 before) → end by 09:35 → start 09:00 at the latest.
+    assert "09:00" in times and "09:15" not in times
+
+
+def test_the_portals_free_intervals_keep_an_appointments_buffers(now, checkup, bob, book):
+    from calendars.selectors import free_intervals
+
+    checkup_at_ten(book, checkup, bob)
+    free = free_intervals(member=bob, start_date=date(2030, 3, 5), end_date=date(2030, 3, 5))
+    assert (local(bob.practice, 2030, 3, 5, 10), local(bob.practice, 2030, 3, 5, 10, 45)) not in free
+    assert any(start == local(bob.practice, 2030, 3, 5, 10, 45) for start, _ in free)

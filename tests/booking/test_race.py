@@ -41,14 +41,15 @@ def confirm_in_thread(checkup, bob, start, n: int, barrier: threading.Barrier, r
         connection.close()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_twenty_simultaneous_confirmations_of_one_time_give_one_booking(now, checkup, bob):
-    start = local(bob.practice, 2030, 3, 5, 9)
+def race(checkup, bob, starts) -> list:
+    """``PATIENTS`` confirmations at once, patient n asking for ``starts[n % len(starts)]``."""
     barrier = threading.Barrier(PATIENTS)
     results: list = []
     threads = [
         threading.Thread(
-            target=confirm_in_thread, args=(checkup, bob, start, n, barrier, results), daemon=True
+            target=confirm_in_thread,
+            args=(checkup, bob, starts[n % len(starts)], n, barrier, results),
+            daemon=True,
         )
         for n in range(PATIENTS)
     ]
@@ -57,8 +58,24 @@ def test_twenty_simultaneous_confirmations_of_one_time_give_one_booking(now, che
     for thread in threads:
         thread.join(timeout=120)
     assert not any(t.is_alive() for t in threads), "a confirmation hung"
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_confirmations_of_one_time_give_one_booking(now, checkup, bob):
+    start = local(bob.practice, 2030, 3, 5, 9)
+    results = race(checkup, bob, [start])
     assert results.count("booked") == 1, results
     assert results.count("taken") == PATIENTS - 1, results
     winner = Appointment.objects.get()
     assert winner.start == start and winner.booked_online
     assert Patient.objects.count() == 1  # the losers' patients were rolled back with their booking
+
+
+@pytest.mark.django_db(transaction=True)
+def test_patients_racing_for_neighbouring_times_never_end_up_inside_each_others_buffers(now, checkup, bob):
+    # 09:00 and 09:30 are both offered (a 30-minute check-up keeps 15 minutes after it), but not
+    # together: 09:30 sits inside 09:00's buffer. Half the patients ask for each.
+    results = race(checkup, bob, [local(bob.practice, 2030, 3, 5, 9), local(bob.practice, 2030, 3, 5, 9, 30)])
+    assert results.count("booked") == 1, results
+    assert results.count("taken") == PATIENTS - 1, results
