@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from calendars.models import Appointment
+from copilot.accounts.client_ip import client_ip
 from copilot.accounts.models import Practice
 
 from . import links, services
@@ -50,7 +51,11 @@ def _practice_or_404(slug: str) -> Practice:
 def _rate_limited(request: HttpRequest, practice: Practice) -> bool:
     """One more post from this address and to this practice; True when either is over its rate."""
     by_address = is_ratelimited(
-        request, group="booking-address", key="ip", rate=settings.BOOKING_RATE_PER_ADDRESS, increment=True
+        request,
+        group="booking-address",
+        key=lambda _group, request: client_ip(request),  # the login limits' address, proxy-aware
+        rate=settings.BOOKING_RATE_PER_ADDRESS,
+        increment=True,
     )
     by_practice = is_ratelimited(
         request,

@@ -193,3 +193,36 @@ def test_admins_get_the_link_and_snippet_and_switch_booking_off(client, now, che
     assert client.get(PAGE).status_code == 200
     assert client.get(f"/book/practice-a/bob-{bob.pk}/").status_code == 200
     assert client.get(f"/book/practice-a/alice-{bob.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("proxy_count", "expected"),
+    [
+        (1, [200, 200, 429]),  # behind the proxy: the client is the hop it appended
+        (0, [200, 429, 429]),  # no proxy: X-Forwarded-For is anyone's to send, REMOTE_ADDR counts
+    ],
+)
+def test_the_address_limit_counts_the_client_behind_the_proxy_as_the_login_limits_do(
+    client, now, checkup, bob, settings, proxy_count, expected
+):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = proxy_count
+    settings.BOOKING_RATE_PER_ADDRESS, settings.BOOKING_RATE_PER_PRACTICE = "1/h", "100/h"
+    bad = {"type": checkup.pk, "staff": bob.pk, "start": "x"}
+    url = reverse("booking:confirm", args=["practice-a"])
+    # Every request reaches us from the proxy (10.0.0.9); two patients, the second one twice.
+    patients = ["203.0.113.1", "203.0.113.2", "203.0.113.2"]
+    codes = [
+        client.post(url, bad, REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=f"198.51.100.7, {ip}").status_code
+        for ip in patients
+    ]
+    assert codes == expected
+
+
+def test_the_booking_limits_and_the_login_limits_read_one_client_address(rf, settings):
+    from allauth.account.adapter import get_adapter
+
+    from copilot.accounts.client_ip import client_ip
+
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    request = rf.post("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.1")
+    assert client_ip(request) == get_adapter(request).get_client_ip(request) == "203.0.113.1"
