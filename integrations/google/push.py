@@ -166,7 +166,13 @@ def link_pushes(connection: GoogleConnection, links) -> list[LinkPush]:
 def load_due_links(connection: GoogleConnection) -> list[EventLink]:
     return list(
         due_links(connection)
-        .select_related("appointment__practice", "appointment__staff__user", "member__user", "calendar")
+        .select_related(
+            "appointment__practice",
+            "appointment__staff__user",
+            "appointment__appointment_type",
+            "member__user",
+            "calendar",
+        )
         .prefetch_related("appointment__assignees__user")
         .order_by("appointment__start")[:ROUND_SIZE]
     )
