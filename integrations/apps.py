@@ -12,14 +12,16 @@ class IntegrationsConfig(AppConfig):
         from calendars.hooks import register_appointment_listener
         from calendars.sync_status import register_sync_status_provider
         from copilot.accounts.member_status import register_member_status_provider
+        from copilot.accounts.practice_hooks import register_display_listener
 
         from .busy import GoogleBusySource
-        from .google.outbox import on_appointment_changed
+        from .google.outbox import on_appointment_changed, on_practice_display_changed
         from .member_status import GoogleConnectionStatus
         from .schedules import install_schedules
         from .sync_status import GoogleSyncStatus
 
         register_appointment_listener(on_appointment_changed)
+        register_display_listener(on_practice_display_changed)
         register_busy_source(GoogleBusySource())
         register_member_status_provider(GoogleConnectionStatus())
         register_sync_status_provider(GoogleSyncStatus())

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from . import practice_hooks
 from .mail import email_queue
 from .models import Invitation, Membership, Practice, User
 
@@ -260,3 +261,22 @@ def practice_google_deletion_set(*, practice: Practice, policy: str) -> Practice
     Practice.objects.filter(pk=practice.pk).update(google_deletion=policy)
     practice.google_deletion = policy
     return practice
+
+
+def practice_title_privacy_set(*, practice: Practice, privacy: str) -> bool:
+    """Set what staff members' Google calendars show of ``practice``'s appointments.
+
+    Returns whether it changed. A change re-pushes the practice's upcoming appointments (through
+    ``practice_hooks``: the Google outbox), so calendars follow; an unchanged value pushes nothing.
+    Raises ``ValueError`` for a value that is not one of ``Practice.TitlePrivacy``.
+    """
+    if privacy not in Practice.TitlePrivacy.values:
+        raise ValueError(f"Unknown title privacy {privacy!r}")
+    with transaction.atomic():
+        current = Practice.objects.select_for_update().get(pk=practice.pk)
+        practice.external_title_privacy = privacy
+        if current.external_title_privacy == privacy:
+            return False
+        Practice.objects.filter(pk=practice.pk).update(external_title_privacy=privacy)
+        practice_hooks.practice_display_changed(practice)
+    return True

@@ -1,11 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import practice_settings, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("practice/switch/", views.practice_switch, name="practice_switch"),
+    path("settings/practice/", practice_settings.practice_settings, name="practice_settings"),
+    path(
+        "settings/practice/calendar-privacy/",
+        practice_settings.calendar_privacy,
+        name="practice_calendar_privacy",
+    ),
     path("team/", views.team, name="team"),
     path("team/invite/", views.team_invite, name="team_invite"),
     path("team/<int:member_id>/role/", views.member_role, name="member_role"),

@@ -1,5 +1,8 @@
 """The Google outbox: what the book's change hook marks, and who is told to push it.
 
+A practice's new privacy setting (``copilot.accounts.practice_hooks``) marks its upcoming
+appointments' copies the same way.
+
 A booking marks every calendar copy (``EventLink``) of the appointment as due inside its own
 transaction; each owner's working connection gets a push enqueued on commit, the rest wait.
 """
@@ -11,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from calendars.models import Appointment
-from copilot.accounts.models import Membership
+from copilot.accounts.models import Membership, Practice
 
 from .. import queue
 from ..models import EventLink, GoogleCalendar, GoogleConnection
@@ -39,6 +42,15 @@ def on_appointment_changed(appointment: Appointment) -> None:
     user_ids = set(
         Membership.objects.filter(event_links__appointment=appointment).values_list("user_id", flat=True)
     )
+    route_to_connections(user_ids)
+
+
+def on_practice_display_changed(practice: Practice) -> None:
+    """Mark every upcoming appointment's calendar copies of ``practice`` for a push (its privacy
+    setting changed: the events must show the new title). Inside the setting's transaction."""
+    links = EventLink.objects.filter(appointment__practice=practice, appointment__end__gte=timezone.now())
+    user_ids = set(links.values_list("member__user_id", flat=True))
+    links.update(needs_push=True, state=LinkState.PENDING, last_error="")
     route_to_connections(user_ids)
 
 

@@ -74,3 +74,33 @@ def test_moving_a_type_only_event_in_google_keeps_title_and_notes(google, bob, t
     appointment.refresh_from_db()
     assert appointment.start == new_start
     assert (appointment.title, appointment.notes) == ("Check-up: Greta Holm", "Bring x-rays")
+
+
+def test_changing_to_type_only_in_settings_rewrites_upcoming_events_without_the_patient(
+    google, client, alice, bob, practice_a, booked, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    checkup = AppointmentType.objects.create(practice=practice_a, name="Check-up")
+    lucia = patient_create(
+        practice=practice_a,
+        details=PatientDetails(name="Lucia Romero", email="lucia@romero.test", phone="555 0101"),
+    )
+    booked(title="", patient=lucia, appointment_type=checkup)
+    [event] = [e for e in events_of(google, bob) if mapping.our_tags(e)]
+    assert event["summary"] == "Check-up: Lucia Romero"  # full titles, as the practice had them
+    login(client, alice)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("accounts:practice_calendar_privacy"), {"external_title_privacy": "type"}
+        )
+
+    assert response.status_code == 302
+    practice_a.refresh_from_db()
+    assert practice_a.external_title_privacy == TYPE_ONLY
+    [event] = [e for e in events_of(google, bob) if mapping.our_tags(e)]
+    assert event["summary"] == "Check-up"
+    assert "romero" not in json.dumps(event, ensure_ascii=False).lower()
