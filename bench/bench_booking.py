@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     for member in members:
         connection = common.connect(env, member)
         fill_google(connection, count)
-        pull.pull_connection(connection.pk)
+        pull.pull_account(connection.pk)
         connections[member.pk] = connection
     kind = AppointmentType.objects.create(
         practice=practice, name="Check-up", bookable_online=True, min_notice_minutes=0, horizon_days=DAYS
