@@ -648,19 +648,22 @@ def inbox_item_undo(*, item: InboxItem, actor: User) -> Appointment:
 def _reinstate_locked(*, appointment: Appointment, actor: User) -> Appointment:
     """Book a cancelled appointment again at its time (refused when someone else has taken it)."""
     practice = appointment.practice
-    _lock_staff(appointment.staff_id)
+    staff = appointment.staff
+    others = [m for m in appointment.assignees.all() if m.pk != staff.pk]
+    _lock_staff(staff.pk, *(m.pk for m in others))
     _check_rules(
         practice=practice,
-        staff=appointment.staff,
+        staff=staff,
         start=appointment.start,
         end=appointment.end,
         exclude_id=appointment.pk,
         overrides=Overrides(outside_hours=True, busy_time=True),
+        assignees=others,
     )
     appointment.status = Appointment.Status.BOOKED
     appointment.has_conflict = False
     appointment.version += 1
-    _save_guarded(appointment, practice)
+    _save_guarded(appointment, practice, [staff, *others])
     _record(
         appointment,
         actor=actor,
