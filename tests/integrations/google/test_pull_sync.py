@@ -48,7 +48,8 @@ def test_an_expired_sync_token_means_a_full_resync_with_nothing_duplicated(
     add_event(google, email, email, *slot(bob, 3, 9))
     leaving = add_event(google, email, email, *slot(bob, 3, 12))
     pull.pull_account(connected.pk)
-    assert BusyBlock.objects.count() == 3  # two errands and our appointment (tagged for practice A)
+    # Two errands; our appointment (of bob's only practice) is not busy time: not stored (issue 15).
+    assert BusyBlock.objects.count() == 2
     history, version = appointment.changes.count(), Appointment.objects.get(pk=appointment.pk).version
 
     google.expire_sync_tokens()
@@ -58,7 +59,7 @@ def test_an_expired_sync_token_means_a_full_resync_with_nothing_duplicated(
 
     assert result["full_resync"] == 2  # both calendars
     ids = list(BusyBlock.objects.values_list("event_id", flat=True))
-    assert len(ids) == len(set(ids)) == 3
+    assert len(ids) == len(set(ids)) == 2  # the 9:00 errands of days 3 and 4
     assert leaving["id"] not in ids
     assert appointment.changes.count() == history
     assert Appointment.objects.get(pk=appointment.pk).version == version
@@ -73,6 +74,64 @@ def test_an_idle_poll_costs_one_request_per_calendar(google, connected):
     assert google.api_requests() == 2 == list_requests(google)
     connected.refresh_from_db()
     assert connected.last_sync_at is not None
+
+
+def test_an_idle_poll_costs_three_queries_per_connection(google, connected, django_assert_num_queries):
+    """Issue 15 (was 8 for one calendar): the connection with its calendars, their new tokens in one
+    statement, the connection's success. No busy block is read, locked or swept."""
+    BusyBlock.objects.bulk_create(
+        BusyBlock(
+            calendar=connected.calendars.get(is_linked=True),
+            event_id=f"e{i}",
+            start=timezone.now() + timedelta(hours=i),
+            end=timezone.now() + timedelta(hours=i, minutes=30),
+        )
+        for i in range(200)
+    )
+    tokens = dict(GoogleCalendar.objects.values_list("pk", "sync_token"))
+    google.reset_stats()
+
+    with django_assert_num_queries(3) as queries:
+        result = pull.pull_account(connected.pk)
+
+    assert result["pages"] == 2 and google.api_requests() == 2
+    assert not [q for q in queries.captured_queries if "integrations_busyblock" in q["sql"]]
+    assert all(c.sync_token for c in GoogleCalendar.objects.filter(pk__in=tokens))
+    connected.refresh_from_db()
+    assert connected.last_sync_at is not None
+
+
+def test_the_poll_sweeps_only_free_busy_snapshots_and_only_when_there_are_some(
+    google, connected, django_assert_num_queries
+):
+    linked = connected.calendars.get(is_linked=True)
+    at = timezone.now() + timedelta(days=1)
+    BusyBlock.objects.create(calendar=linked, event_id="kept", start=at, end=at + timedelta(hours=1))
+    BusyBlock.objects.create(calendar=linked, event_id="", start=at, end=at + timedelta(hours=2))
+    BusyBlock.mark_changed(linked.pk, has_busy_snapshots=True)  # what a live free/busy check does
+    version = GoogleCalendar.objects.get(pk=linked.pk).busy_version
+
+    result = pull.pull_account(connected.pk)
+
+    assert result["swept"] == 1
+    assert list(BusyBlock.objects.values_list("event_id", flat=True)) == ["kept"]
+    linked.refresh_from_db()
+    assert not linked.has_busy_snapshots and linked.busy_version == version + 1
+    with django_assert_num_queries(3):  # nothing left to sweep: back to the idle cost
+        pull.pull_account(connected.pk)
+
+
+def test_a_notification_heard_while_the_poll_reads_keeps_its_flag(google, connected):
+    linked = connected.calendars.get(is_linked=True)
+    GoogleCalendar.objects.filter(pk=linked.pk).update(pull_queued_at=timezone.now() - timedelta(minutes=1))
+    other = connected.calendars.get(is_linked=False)
+    later = timezone.now() + timedelta(minutes=1)  # set while the pull reads (after it started)
+    GoogleCalendar.objects.filter(pk=other.pk).update(pull_queued_at=later)
+
+    pull.pull_account(connected.pk)
+
+    assert GoogleCalendar.objects.get(pk=linked.pk).pull_queued_at is None
+    assert GoogleCalendar.objects.get(pk=other.pk).pull_queued_at == later
 
 
 def test_a_lost_notification_is_caught_by_polling(
