@@ -495,6 +495,30 @@ def _connections_to_pull():
     )
 
 
+POLL_TICK_SECONDS = 60  # the poll schedule's period: each tick enqueues one slice of the interval
+
+
+def poll_slot(connection_id: int, interval_seconds: int) -> int:
+    """The connection's fixed second within the poll interval (a multiplicative hash: spread evenly)."""
+    return (connection_id * 2654435761) % 2**32 % interval_seconds
+
+
+def poll_due(now: datetime | None = None) -> int:
+    """Every minute: enqueue the pulls of the connections whose slot falls in this minute.
+
+    Each connection is polled once per ``GOOGLE_POLL_MINUTES``, at its own fixed offset, so the
+    polls of 10,000 connections spread evenly over the interval instead of arriving together
+    (no thundering herd; docs/SCALING.md). Returns how many were enqueued.
+    """
+    interval = max(settings.GOOGLE_POLL_MINUTES * 60, POLL_TICK_SECONDS)
+    tick = int((now or timezone.now()).timestamp()) // POLL_TICK_SECONDS * POLL_TICK_SECONDS
+    low = tick % interval
+    ids = [pk for pk in _connections_to_pull() if low <= poll_slot(pk, interval) < low + POLL_TICK_SECONDS]
+    for connection_id in ids:
+        queue.send_pull(connection_id)
+    return len(ids)
+
+
 def poll_all() -> int:
     """The safety net under push notifications: enqueue an incremental pull of every active connection.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -132,6 +132,32 @@ def test_a_notification_heard_while_the_poll_reads_keeps_its_flag(google, connec
 
     assert GoogleCalendar.objects.get(pk=linked.pk).pull_queued_at is None
     assert GoogleCalendar.objects.get(pk=other.pk).pull_queued_at == later
+
+
+def test_polls_are_spread_over_the_interval_each_connection_once(settings):
+    """Issue 15: no thundering herd. 10,000 connections, polled every 5 minutes: each falls in
+    exactly one minute's slice, and the polls per second stay within 1.5× of the mean."""
+    from collections import Counter
+
+    interval = 5 * 60
+    slots = Counter(pull.poll_slot(pk, interval) for pk in range(1, 10_001))
+    mean = 10_000 / interval
+    assert len(slots) == interval, "every second of the interval has polls"
+    assert max(slots.values()) <= 1.5 * mean and min(slots.values()) >= mean / 1.5
+    per_minute = Counter(slot // 60 for slot in slots.elements())
+    assert sorted(per_minute) == [0, 1, 2, 3, 4] and max(per_minute.values()) <= 1.5 * 2_000
+
+
+def test_each_connection_is_polled_once_per_interval(google, connected, settings):
+    settings.GOOGLE_POLL_MINUTES = 5
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a multiple of the interval
+    google.reset_stats()
+
+    enqueued = [pull.poll_due(now=start + timedelta(minutes=m, seconds=30)) for m in range(10)]
+
+    assert sum(enqueued[:5]) == 1 and sum(enqueued[5:]) == 1, enqueued
+    assert enqueued[:5] == enqueued[5:], "at the same offset every interval"
+    assert google.api_requests() == 2 * 2  # two idle polls of its two calendars
 
 
 def test_a_lost_notification_is_caught_by_polling(
