@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             "Google requests per real second, busiest ÷ mean",
             round(second_ratio, 2),
             "×",
-            note=f"time compressed: a simulated minute lasts {args.tick:g} s; each tick's slice arrives together",
+            note=f"compressed time: a simulated minute lasts {args.tick:g} s; a tick's slice comes at once",
         ),
         Figure(
             "quota refusals by Google (per user + per project)",
