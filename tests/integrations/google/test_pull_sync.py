@@ -160,6 +160,15 @@ def test_each_connection_is_polled_once_per_interval(google, connected, settings
     assert google.api_requests() == 2 * 2  # two idle polls of its two calendars
 
 
+def test_channels_opened_together_expire_spread_over_hours(settings):
+    """Issue 15: channel renewals (hourly job, a day ahead) do not come all at once."""
+    settings.GOOGLE_CHANNEL_TTL_SECONDS = 7 * 24 * 3600
+    ttls = [channels.channel_ttl_seconds() for _ in range(1000)]
+
+    assert all(7 * 24 * 3600 * 7 / 8 <= ttl <= 7 * 24 * 3600 for ttl in ttls)
+    assert len({ttl // 3600 for ttl in ttls}) >= 20, "spread over about 21 hourly renewal runs"
+
+
 def test_a_lost_notification_is_caught_by_polling(
     google, bob, connected, book, django_capture_on_commit_callbacks
 ):
