@@ -124,6 +124,8 @@ class GoogleBusySource:
         in the same transaction: checking validity reads a handful of calendar rows, never the blocks.
         """
         calendars = self._calendars(member)
+        if not calendars:
+            return []  # no Google calendar: nothing to read or cache
         key = "busy-spans:{}:{}:{}:{}:{}".format(
             member.practice_id,
             member.user_id,
