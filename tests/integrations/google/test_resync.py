@@ -11,7 +11,7 @@ from calendars.models import Appointment
 from integrations.google import mapping, push, resync
 from integrations.models import EventLink, GoogleConnection
 
-from .conftest import wait_until
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.django_db
 
