@@ -10,7 +10,6 @@ from django.utils import timezone
 from calendars.models import Appointment
 from integrations.google import mapping, push, resync
 from integrations.models import EventLink, GoogleConnection
-
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.django_db
