@@ -350,12 +350,16 @@ def member_appointment_times(
     )
 
 
-def upcoming_appointments_of_members(*, member_ids: list[int], since: datetime) -> set[tuple[int, int]]:
-    """(appointment id, member id) for every appointment ending at or after ``since`` that one of
-    ``member_ids`` takes part in, as its staff member or an assignee."""
-    upcoming = Appointment.objects.filter(end__gte=since).filter(
-        Q(staff_id__in=member_ids) | Q(assignees__in=member_ids)
-    )
+def upcoming_appointments_of_members(
+    *, member_ids: list[int], since: datetime, until: datetime | None = None
+) -> set[tuple[int, int]]:
+    """(appointment id, member id) for every appointment ending at or after ``since`` (and starting
+    before ``until``, when given) that one of ``member_ids`` takes part in, as its staff member or an
+    assignee."""
+    upcoming = Appointment.objects.filter(end__gte=since)
+    if until is not None:
+        upcoming = upcoming.filter(start__lt=until)
+    upcoming = upcoming.filter(Q(staff_id__in=member_ids) | Q(assignees__in=member_ids))
     pairs = {
         (appointment_id, staff_id)
         for appointment_id, staff_id in upcoming.values_list("pk", "staff_id").distinct()

@@ -11,9 +11,9 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from calendars.busy import BUSY, BusyInterval, FreshnessWarning
@@ -34,21 +34,25 @@ class GoogleBusySource:
     """The book's ``BusySource`` for Google: linked and conflict calendars of a staff member's user."""
 
     @staticmethod
-    def _calendar_ids(member: Membership) -> list[int]:
-        """The member's selected calendars of live connections (a handful of rows)."""
+    def _calendars(member: Membership) -> list[tuple[int, int]]:
+        """(pk, busy_version) of the member's selected calendars of live connections (a handful of rows)."""
         return list(
             GoogleCalendar.objects.filter(user_id=member.user_id)
             .filter(Q(is_linked=True) | Q(is_conflict=True))
             .exclude(connection__state=GoogleConnection.State.UNLINKED)
-            .values_list("pk", flat=True)
+            .values_list("pk", "busy_version")
             .order_by("pk")
         )
 
+    @classmethod
+    def _calendar_ids(cls, member: Membership) -> list[int]:
+        return [pk for pk, _ in cls._calendars(member)]
+
     @staticmethod
     def _blocks(member: Membership, calendar_ids: list[int], start: datetime, end: datetime):
-        """Blocks of those calendars overlapping [start, end): one index range scan each, no join."""
+        """Blocks of those calendars overlapping [start, end): index range scans, no join, no full scan."""
         return (
-            BusyBlock.objects.filter(calendar_id__in=calendar_ids, start__lt=end, end__gt=start)
+            BusyBlock.overlapping(calendar_ids, start, end)
             .exclude(practice_tag=str(member.practice_id))
             .order_by()
         )
@@ -91,7 +95,7 @@ class GoogleBusySource:
         if not calendars:
             return found
         rows = (
-            BusyBlock.objects.filter(calendar_id__in=calendars, start__lt=end, end__gt=start)
+            BusyBlock.overlapping(list(calendars), start, end)
             .order_by()
             .values_list(
                 "calendar_id", "start", "end", "summary", "is_private", "practice_tag", "calendar__summary"
@@ -115,24 +119,23 @@ class GoogleBusySource:
         """``intervals`` as epoch-second spans (availability's fast path), cached until blocks change.
 
         Busy time changes when Google does; availability is read on every page and booking. The
-        cache key carries the selected calendars and their blocks' count and highest id (ids are
-        never reused, and the pull replaces blocks by delete + insert), so any change misses it.
+        cache is the shared one (every web and worker process sees one entry), and its key carries
+        the selected calendars with their ``busy_version``, which every write of their blocks bumps
+        in the same transaction: checking validity reads a handful of calendar rows, never the blocks.
         """
-        calendar_ids = self._calendar_ids(member)
-        state = BusyBlock.objects.filter(calendar_id__in=calendar_ids).aggregate(n=Count("pk"), top=Max("pk"))
-        key = "busy-spans:{}:{}:{}:{}:{}:{}:{}".format(
+        calendars = self._calendars(member)
+        if not calendars:
+            return []  # no Google calendar: nothing to read or cache
+        key = "busy-spans:{}:{}:{}:{}:{}".format(
             member.practice_id,
-            ",".join(map(str, calendar_ids)),
-            state["n"],
-            state["top"],
+            member.user_id,
+            ",".join(f"{pk}v{version}" for pk, version in calendars),
             start.timestamp(),
             end.timestamp(),
-            member.user_id,
         )
-        cache = caches["local"]  # a per-process speed-up; the shared cache would cost a query
         spans = cache.get(key)
         if spans is None:
-            blocks = self._blocks(member, calendar_ids, start, end)
+            blocks = self._blocks(member, [pk for pk, _ in calendars], start, end)
             spans = list(blocks.values_list(EpochSeconds("start"), EpochSeconds("end")))
             cache.set(key, spans, timeout=SPANS_CACHE_SECONDS)
         return spans
@@ -193,11 +196,11 @@ class GoogleBusySource:
 def _store_new_busy(
     calendar: GoogleCalendar, spans: list[Span], own: list[Span], start: datetime, end: datetime
 ) -> None:
-    known = list(
-        BusyBlock.objects.filter(calendar=calendar, start__lt=end, end__gt=start).values_list("start", "end")
-    )
+    known = list(BusyBlock.overlapping([calendar.pk], start, end).values_list("start", "end"))
     clipped = sorted((max(s, start), min(e, end)) for s, e in spans)
-    fresh = subtract(clipped, sorted(known + own))
-    BusyBlock.objects.bulk_create(
-        [BusyBlock(calendar=calendar, event_id="", start=s, end=e) for s, e in fresh if e > s]
-    )
+    fresh = [(s, e) for s, e in subtract(clipped, sorted(known + own)) if e > s]
+    if fresh:
+        BusyBlock.objects.bulk_create(
+            [BusyBlock(calendar=calendar, event_id="", start=s, end=e) for s, e in fresh]
+        )
+        BusyBlock.mark_changed(calendar.pk, has_busy_snapshots=True)

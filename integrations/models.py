@@ -8,6 +8,8 @@ staff member whose calendar should show it: that row is the durable outbox.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -106,6 +108,14 @@ class GoogleCalendar(models.Model):
     sync_token = models.TextField(blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     busy_refreshed_at = models.DateTimeField(null=True, blank=True)
+    has_busy_snapshots = models.BooleanField(
+        default=False, editable=False, help_text="Free/busy snapshots stored since the last pull (to sweep)."
+    )
+    busy_version = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Bumped with every write of this calendar's busy blocks (cache keys).",
+    )
     pull_queued_at = models.DateTimeField(
         null=True, blank=True, help_text="Set while an incremental pull is queued (debounces notifications)."
     )
@@ -185,8 +195,27 @@ class EventLink(models.Model):
         return f"{self.appointment} → {self.calendar or 'no calendar'} ({self.state})"
 
 
+# Blocks up to this long are "short": a window's short blocks all start within this much before it,
+# so reading [start, end) is one index range scan whatever the calendar holds. Longer blocks
+# (multi-day holidays) are flagged ``is_long`` and read by a second, tiny scan of their own.
+SHORT_BLOCK_MAX = timedelta(hours=36)
+
+
+class BusyBlockQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for block in objs:
+            block.is_long = block.end - block.start > SHORT_BLOCK_MAX
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class BusyBlock(models.Model):
-    """Time taken in a linked or conflict calendar by an event that is not one of ours."""
+    """Time taken in a linked or conflict calendar by an event that is not one of ours.
+
+    ``is_long`` is derived from the block's own bounds (set by ``save`` and ``bulk_create``):
+    ``start > window_start - SHORT_BLOCK_MAX`` then bounds every short block that overlaps a window,
+    which makes an interval read a range scan of the ``(calendar, is_long, start)`` index.
+    """
 
     calendar = models.ForeignKey(GoogleCalendar, on_delete=models.CASCADE, related_name="busy_blocks")
     event_id = models.CharField(max_length=1024, blank=True, help_text="Empty for free/busy-only data.")
@@ -197,10 +226,17 @@ class BusyBlock(models.Model):
     practice_tag = models.CharField(
         max_length=32, blank=True, help_text="Set when the event is another practice's appointment of ours."
     )
+    is_long = models.BooleanField(default=False, editable=False)
+
+    objects = BusyBlockQuerySet.as_manager()
 
     class Meta:
         ordering = ["start"]
-        indexes = [models.Index(fields=["calendar", "start"], name="busyblock_calendar_start")]
+        indexes = [
+            models.Index(fields=["calendar", "is_long", "start"], name="busyblock_calendar_long_start"),
+            # Free/busy snapshots (no event id) are swept after each pull: found without a scan.
+            models.Index(fields=["calendar"], condition=Q(event_id=""), name="busyblock_snapshots"),
+        ]
         constraints = [
             # An event is busy time once per calendar (free/busy-only data has no event id).
             models.UniqueConstraint(
@@ -210,6 +246,31 @@ class BusyBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.summary or 'Busy'} {self.start:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        self.is_long = self.end - self.start > SHORT_BLOCK_MAX
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def mark_changed(calendar_pk: int, **fields) -> int:
+        """Bump ``busy_version`` of a calendar whose blocks were just written (and set ``fields``)."""
+        return GoogleCalendar.objects.filter(pk=calendar_pk).update(
+            busy_version=models.F("busy_version") + 1, **fields
+        )
+
+    @classmethod
+    def overlapping(cls, calendar_ids, start: datetime, end: datetime) -> models.QuerySet:
+        """Blocks of ``calendar_ids`` overlapping [start, end): index range scans, not the whole calendar.
+
+        Short blocks start in [start - SHORT_BLOCK_MAX, end); long ones are few (read apart).
+        """
+        # The calendars are named inside each branch, so each is a seek on the whole index (SQLite's
+        # OR optimization and PostgreSQL's BitmapOr both need the index's first column per branch).
+        # ``is_long__in`` because ``is_long=False`` renders as ``NOT is_long`` on SQLite: no index seek.
+        ids = list(calendar_ids)
+        short = Q(calendar_id__in=ids, is_long__in=[False], start__gte=start - SHORT_BLOCK_MAX, start__lt=end)
+        long = Q(calendar_id__in=ids, is_long__in=[True], start__lt=end)
+        return cls.objects.filter(short | long, end__gt=start)
 
 
 class WatchChannel(models.Model):

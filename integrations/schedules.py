@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
 
 def _wanted() -> list[dict]:
     return [
@@ -11,7 +9,7 @@ def _wanted() -> list[dict]:
         {
             "name": "Google: poll connections",
             "func": "integrations.tasks.poll_connections",
-            "minutes": settings.GOOGLE_POLL_MINUTES,
+            "minutes": 1,  # each run polls one slice: every connection once per GOOGLE_POLL_MINUTES
         },
         {"name": "Google: renew push channels", "func": "integrations.tasks.renew_channels", "minutes": 60},
         {

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -209,6 +210,7 @@ def connection_choose_calendars(
     BusyBlock.objects.filter(
         calendar__connection=connection, calendar__is_linked=False, calendar__is_conflict=False
     ).delete()
+    connection.calendars.update(busy_version=F("busy_version") + 1)  # cached busy time is stale
     _set_state(connection, _state_after_grant(connection))
     connection.save()
     queue.enqueue_resync(connection.pk)
@@ -335,7 +337,9 @@ def connection_unlink(*, connection: GoogleConnection) -> GoogleConnection:
             state=EventLink.State.DETACHED, needs_push=False
         )
         BusyBlock.objects.filter(calendar__connection=connection).delete()
-        connection.calendars.update(is_linked=False, is_conflict=False, sync_token="")
+        connection.calendars.update(
+            is_linked=False, is_conflict=False, sync_token="", busy_version=F("busy_version") + 1
+        )
         social_account = connection.social_account
         connection.social_account = None
         connection.access_token = ""

@@ -55,8 +55,9 @@ def drain_outboxes() -> int:
 
 
 def poll_connections() -> int:
-    """The safety net under push notifications: an incremental pull of every active connection."""
-    return pull.poll_all()
+    """The safety net under push notifications: every minute, the pulls of that minute's slice of
+    active connections (each connection once per ``GOOGLE_POLL_MINUTES``, spread over it)."""
+    return pull.poll_due()
 
 
 def renew_channels() -> int:

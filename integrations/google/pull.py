@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Case, DateTimeField, F, Max, Q, TextField, Value, When
 from django.utils import timezone
 
 from calendars.selectors import practice_ids_of_appointments
+from copilot.accounts.models import Membership
 
 from .. import queue, services
 from ..models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection
@@ -161,16 +162,22 @@ def _replace_blocks(
     counts: Counter,
 ) -> None:
     tagged = {appointment_id for _, appointment_id in blocks if appointment_id is not None}
-    practice_of = practice_ids_of_appointments(appointment_ids=tagged)
+    practice_of = practice_ids_of_appointments(appointment_ids=tagged) if tagged else {}
+    practices_of_owner = _practices_of_owner(calendar) if tagged else set()
     rows = []
     for block, appointment_id in blocks:
         if appointment_id is not None:
             if appointment_id not in practice_of:
                 counts["gone_appointment"] += 1  # ours, for an appointment that no longer exists
                 continue
+            if not practices_of_owner - {practice_of[appointment_id]}:
+                counts["own_appointment"] += 1  # already in the book of her only practice: not busy time
+                continue
             block.practice_tag = str(practice_of[appointment_id])
             block.summary = ""  # a practice's appointment title is a patient's name: never kept as busy time
         rows.append(block)
+    if not touched and not rows:
+        return  # nothing changed (an idle poll): no write, no lock
     with transaction.atomic():
         # Serializes writers of one calendar, so two pulls cannot both insert the same event.
         list(GoogleCalendar.objects.select_for_update(no_key=True).filter(pk=calendar.pk).values_list("pk"))
@@ -183,7 +190,17 @@ def _replace_blocks(
                 series |= Q(event_id__startswith=f"{event_id}_")
             BusyBlock.objects.filter(calendar=calendar).filter(series).delete()
         BusyBlock.objects.bulk_create(rows, batch_size=WRITE_CHUNK)
+        BusyBlock.mark_changed(calendar.pk)
     counts["busy"] += len(rows)
+
+
+def _practices_of_owner(calendar: GoogleCalendar) -> set[int]:
+    """Practices the calendar's owner works in (another practice's appointment is busy time there)."""
+    return set(
+        Membership.objects.filter(user_id=calendar.user_id, is_active=True).values_list(
+            "practice_id", flat=True
+        )
+    )
 
 
 def _apply_our_events(calendar: GoogleCalendar, ours: list[tuple[str, dict]], counts: Counter) -> None:
@@ -240,36 +257,96 @@ def _read_pages(session: client.GoogleSession, calendar: GoogleCalendar, token: 
     return ""
 
 
-def sync_calendar(session: client.GoogleSession, calendar: GoogleCalendar, *, full: bool = False) -> Counter:
+def sync_calendar(
+    session: client.GoogleSession,
+    calendar: GoogleCalendar,
+    *,
+    full: bool = False,
+    deferred: list[GoogleCalendar] | None = None,
+) -> Counter:
     """Pull changes of one readable calendar and store the new sync token.
 
     Incremental with a stored token; otherwise (or when Google answers 410) a full sync over
     ``sync_window()`` that rebuilds the calendar's busy time by mark-and-sweep: blocks created
-    before it started and not seen again are deleted at the end. Appointments are only touched
-    through ``conflicts.apply_our_event``, which ignores echoes. Raises ``client.GoogleError``.
+    before it started and not seen again are deleted at the end. An incremental pull sweeps only
+    the free/busy snapshots taken at booking time (when the calendar has any: a partial index
+    finds them), so its cost follows what changed, never the calendar's size. Appointments are
+    only touched through ``conflicts.apply_our_event``, which ignores echoes. Raises
+    ``client.GoogleError``. An idle calendar costs one UPDATE (token, time, queued flag); with
+    ``deferred`` (a list the caller writes with ``_store_bookkeeping``) not even that: the caller
+    writes the bookkeeping of all its calendars in one statement.
     """
     counts: Counter = Counter()
+    started = timezone.now()
     token = "" if full else calendar.sync_token
-    watermark = _block_watermark()
+    sweep = not token or calendar.has_busy_snapshots
+    watermark = _block_watermark() if sweep else 0
     try:
         new_token = _read_pages(session, calendar, token, counts)
     except client.SyncTokenInvalid:
         logger.info("Google expired the sync token of calendar %s: full sync", calendar.pk)
         GoogleCalendar.objects.filter(pk=calendar.pk).update(sync_token="")
         counts["full_resync"] += 1
-        token = ""
+        token, sweep = "", True
         watermark = _block_watermark()
         new_token = _read_pages(session, calendar, "", counts)
-    stale = BusyBlock.objects.filter(calendar=calendar, pk__lte=watermark)
-    if token:
-        stale = stale.filter(event_id="")  # free/busy snapshots taken at booking time are superseded
-    counts["swept"] += stale.delete()[0]
+    done = {
+        "sync_token": new_token,
+        "last_synced_at": timezone.now(),
+        # A notification heard while this pull read keeps its flag (and its queued pull).
+        "pull_queued_at": Case(
+            When(pull_queued_at__lte=started, then=Value(None)),
+            default=F("pull_queued_at"),
+            output_field=DateTimeField(),
+        ),
+    }
     calendar.sync_token = new_token
-    calendar.last_synced_at = timezone.now()
-    GoogleCalendar.objects.filter(pk=calendar.pk).update(
-        sync_token=new_token, last_synced_at=calendar.last_synced_at
-    )
+    calendar.last_synced_at = done["last_synced_at"]
+    if not sweep and deferred is not None:
+        calendar.pull_queued_at = done["pull_queued_at"]
+        deferred.append(calendar)
+        return counts
+    if sweep:
+        stale = BusyBlock.objects.filter(calendar=calendar, pk__lte=watermark)
+        if token:
+            stale = stale.filter(event_id="")  # free/busy snapshots taken at booking time are superseded
+        with transaction.atomic():
+            swept = stale.delete()[0]
+            counts["swept"] += swept
+            if swept:
+                done["busy_version"] = F("busy_version") + 1
+            if token:
+                done["has_busy_snapshots"] = False
+            GoogleCalendar.objects.filter(pk=calendar.pk).update(**done)
+    else:
+        GoogleCalendar.objects.filter(pk=calendar.pk).update(**done)
     return counts
+
+
+def _as_expression(value):
+    return value if hasattr(value, "resolve_expression") else Value(value)
+
+
+def _store_bookkeeping(calendars: list[GoogleCalendar]) -> None:
+    """Write the new tokens, sync times and queued flags ``sync_calendar`` deferred: one UPDATE."""
+    if not calendars:
+        return
+    by_pk = {calendar.pk: calendar for calendar in calendars}
+    GoogleCalendar.objects.filter(pk__in=by_pk).update(  # one statement: no transaction needed
+        **{
+            field: Case(
+                *(When(pk=pk, then=_as_expression(getattr(c, field))) for pk, c in by_pk.items()),
+                output_field=output,
+            )
+            for field, output in (
+                ("sync_token", TextField()),
+                ("last_synced_at", DateTimeField()),
+                ("pull_queued_at", DateTimeField()),
+            )
+        }
+    )
+    for calendar in calendars:
+        calendar.pull_queued_at = None
 
 
 def _replace_free_busy(calendar: GoogleCalendar, spans: list[tuple[datetime, datetime]]) -> int:
@@ -279,7 +356,7 @@ def _replace_free_busy(calendar: GoogleCalendar, spans: list[tuple[datetime, dat
             [BusyBlock(calendar=calendar, event_id="", start=s, end=e) for s, e in spans if e > s],
             batch_size=WRITE_CHUNK,
         )
-        GoogleCalendar.objects.filter(pk=calendar.pk).update(busy_refreshed_at=timezone.now())
+        BusyBlock.mark_changed(calendar.pk, busy_refreshed_at=timezone.now())
     return len(spans)
 
 
@@ -306,12 +383,20 @@ def _free_busy_due(calendar: GoogleCalendar, now: datetime) -> bool:
 
 
 def _pull_events(
-    session: client.GoogleSession, calendar: GoogleCalendar, counts: Counter, *, full: bool = False
+    session: client.GoogleSession,
+    calendar: GoogleCalendar,
+    counts: Counter,
+    *,
+    full: bool = False,
+    deferred: list[GoogleCalendar] | None = None,
 ) -> None:
-    """Sync one calendar's events; errors of that calendar alone are logged, the connection's are raised."""
-    GoogleCalendar.objects.filter(pk=calendar.pk).update(pull_queued_at=None)
+    """Sync one calendar's events; errors of that calendar alone are logged, the connection's are raised.
+
+    ``sync_calendar`` clears ``pull_queued_at`` with the new token, unless a notification set it
+    after the pull began (that one's own pull is queued and reads what this one may have missed).
+    """
     try:
-        counts.update(sync_calendar(session, calendar, full=full))
+        counts.update(sync_calendar(session, calendar, full=full, deferred=deferred))
     except ERRORS_FOR_THE_CONNECTION:
         raise
     except client.GoogleError as error:
@@ -364,11 +449,17 @@ def pull_account(connection_id: int, *, ensure_channels: bool = False, full: boo
     Stops channels left on calendars that are no longer selected; with ``ensure_channels`` and
     a ``PUBLIC_BASE_URL``, opens missing push channels. Records success or failure on the connection.
     """
-    connection = GoogleConnection.objects.filter(pk=connection_id).first()
+    # One query for the connection and its calendars (an idle poll costs 2 + one per calendar).
+    calendars = list(GoogleCalendar.objects.select_related("connection").filter(connection_id=connection_id))
+    if calendars:
+        connection = calendars[0].connection
+        for calendar in calendars:
+            calendar.connection = connection
+    else:
+        connection = GoogleConnection.objects.filter(pk=connection_id).first()
     why = services.connection_unusable_reason(connection)
     if why:
         return {"skipped": why}
-    calendars = list(connection.calendars.all())
     for calendar in calendars:
         if not calendar.is_selected:
             stop_channels_for(calendar, connection=connection)
@@ -376,9 +467,13 @@ def pull_account(connection_id: int, *, ensure_channels: bool = False, full: boo
     now = timezone.now()
 
     def read(session: client.GoogleSession, counts: Counter) -> None:
-        for calendar in selected:
-            if calendar.can_list_events:
-                _pull_events(session, calendar, counts, full=full)
+        deferred: list[GoogleCalendar] = []  # idle calendars' bookkeeping, written in one statement
+        try:
+            for calendar in selected:
+                if calendar.can_list_events:
+                    _pull_events(session, calendar, counts, full=full, deferred=deferred)
+        finally:
+            _store_bookkeeping(deferred)
         due = [c for c in selected if not c.can_list_events and (full or _free_busy_due(c, now))]
         counts.update(refresh_free_busy(session, due))
         if ensure_channels:
@@ -398,6 +493,30 @@ def _connections_to_pull():
         .filter(Q(retry_after__isnull=True) | Q(retry_after__lte=now))
         .values_list("pk", flat=True)
     )
+
+
+POLL_TICK_SECONDS = 60  # the poll schedule's period: each tick enqueues one slice of the interval
+
+
+def poll_slot(connection_id: int, interval_seconds: int) -> int:
+    """The connection's fixed second within the poll interval (a multiplicative hash: spread evenly)."""
+    return (connection_id * 2654435761) % 2**32 % interval_seconds
+
+
+def poll_due(now: datetime | None = None) -> int:
+    """Every minute: enqueue the pulls of the connections whose slot falls in this minute.
+
+    Each connection is polled once per ``GOOGLE_POLL_MINUTES``, at its own fixed offset, so the
+    polls of 10,000 connections spread evenly over the interval instead of arriving together
+    (no thundering herd; docs/SCALING.md). Returns how many were enqueued.
+    """
+    interval = max(settings.GOOGLE_POLL_MINUTES * 60, POLL_TICK_SECONDS)
+    tick = int((now or timezone.now()).timestamp()) // POLL_TICK_SECONDS * POLL_TICK_SECONDS
+    low = tick % interval
+    ids = [pk for pk in _connections_to_pull() if low <= poll_slot(pk, interval) < low + POLL_TICK_SECONDS]
+    for connection_id in ids:
+        queue.send_pull(connection_id)
+    return len(ids)
 
 
 def poll_all() -> int:

@@ -1,7 +1,8 @@
 """Appointments → Google: push a connection's due links, reconciling Google to each appointment's
 current state (several edits make one write; a create then a cancel writes nothing).
 
-1. Claim the connection: a row lock that skips locked rows, then a lease covering the Google calls.
+1. Claim the connection: a row lock that skips locked rows, then a short lease, renewed while
+   the Google calls run (``LeaseKeeper``).
 2. Plan each due link: insert, update, move or delete, or nothing when Google already shows it.
 3. Run the round (batched) and read each answer; a 409 or 412 reads the event before going on.
 4. Record what Google accepted, one statement per link, even when the round stopped halfway.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,9 +35,9 @@ from .events import updated_at
 logger = logging.getLogger(__name__)
 LinkState = EventLink.State
 ConnState = GoogleConnection.State
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=30)  # a worker killed mid-push holds its connection up this long at most
 ROUND_SIZE = 500
-MAX_ROUNDS = 12
+MAX_ROUNDS = 12  # per push task (a resync runs until done)
 MAX_STEPS = 6  # insert → 409 → get → update is the longest chain
 STOPS_THE_CONNECTION = (client.Retryable, client.NeedsReconnect, client.MissingPermission)
 SYNCED = {"inserted", "updated", "deleted", "unchanged"}
@@ -48,7 +50,9 @@ def claim(connection_id: int) -> GoogleConnection | None:
     """Take the connection's push lease, or None when another worker holds it.
 
     The row lock skips locked rows, so many workers on many machines share the queue;
-    the lease (not a long transaction) covers the Google calls themselves.
+    the lease (not a long transaction) covers the Google calls themselves. It is short (``LEASE``)
+    and renewed by ``LeaseKeeper`` while the push runs, so a worker killed mid-push holds the
+    connection up for at most ``LEASE``.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -65,8 +69,56 @@ def claim(connection_id: int) -> GoogleConnection | None:
     return connection
 
 
-def release(connection_id: int) -> None:
-    GoogleConnection.objects.filter(pk=connection_id).update(push_lease_until=None)
+def release(connection_id: int, *, until: datetime | None = None) -> None:
+    """Give the lease back (only the one that ends at ``until``, when given: never another worker's)."""
+    leases = GoogleConnection.objects.filter(pk=connection_id)
+    if until is not None:
+        leases = leases.filter(push_lease_until=until)
+    leases.update(push_lease_until=None)
+
+
+class LeaseKeeper:
+    """Renews a claimed connection's lease every ``LEASE / 3`` from a thread, until stopped.
+
+    The lease is renewed only while it is still the one this worker set (compared by value), so a
+    worker whose lease was lost (it stalled past ``LEASE``) never extends another worker's.
+    """
+
+    def __init__(self, connection: GoogleConnection) -> None:
+        self.connection_id = connection.pk
+        self.until = connection.push_lease_until
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{connection.pk}", daemon=True)
+
+    def renew(self) -> bool:
+        """Push the lease's end ``LEASE`` ahead; False when this worker no longer holds it."""
+        until = timezone.now() + LEASE
+        held = GoogleConnection.objects.filter(pk=self.connection_id, push_lease_until=self.until).update(
+            push_lease_until=until
+        )
+        if held:
+            self.until = until
+        return bool(held)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(LEASE.total_seconds() / 3):
+                if not self.renew():
+                    logger.warning("Lost the push lease of connection %s", self.connection_id)
+                    return
+        except Exception:  # the push goes on; at worst its lease runs out
+            logger.exception("Renewing the push lease of connection %s failed", self.connection_id)
+        finally:
+            db.close()  # this thread's own database connection
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        release(self.connection_id, until=self.until)
 
 
 def due_links(connection: GoogleConnection):
@@ -84,10 +136,8 @@ def push_due_links(connection_id: int) -> dict:
         if connection is None:
             counts["skipped_busy"] += 1
             break
-        try:
+        with LeaseKeeper(connection):
             progressed = push_round(connection, counts, relocate=False)
-        finally:
-            release(connection_id)
         # A change committed while we held the lease had its own task skipped: look again.
         if not progressed or not due_links(connection).exists():
             break

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from calendars.busy import FreshnessWarning
@@ -118,39 +120,110 @@ def test_busy_time_costs_two_queries_however_many_blocks(bob, django_assert_num_
     with django_assert_num_queries(2):  # the selected calendars, then their blocks
         found = source.intervals(member=bob, start=start, end=end)
     assert len(found) == 4800  # 30 days of 9-minute steps
-    with django_assert_num_queries(3):  # calendars, the blocks' count and top id, the blocks
+    # Issue 15: the cache's validity check reads the calendars' busy_version, never the blocks (it
+    # was their count and top id). The default cache here is the database table, the shared one.
+    with CaptureQueriesContext(db_connection) as miss:  # calendars, blocks, the cache's own
         spans = source.spans(member=bob, start=start, end=end)
+    block_reads = [q["sql"] for q in miss.captured_queries if "integrations_busyblock" in q["sql"]]
+    assert len(block_reads) == 1 and "COUNT" not in block_reads[0].upper(), "one read of the blocks"
     assert sorted(spans) == sorted((i.start.timestamp(), i.end.timestamp()) for i in found)
-    with django_assert_num_queries(2):  # unchanged blocks: the spans come from the cache
+    with django_assert_num_queries(2) as hit:  # unchanged blocks: calendars, then the shared cache's row
         assert source.spans(member=bob, start=start, end=end) == spans
+    assert "integrations_busyblock" not in hit.captured_queries[0]["sql"]
+    assert "copilot_cache" in hit.captured_queries[1]["sql"], "the spans live in the shared cache"
+
+
+def test_busy_spans_are_cached_in_the_shared_cache_keyed_on_versions(
+    bob, settings, django_assert_num_queries
+):
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "busy-test"},
+    }
+    connection = make_connection(bob)
+    calendar = make_calendar(connection, "bob@a.test", "Work", is_linked=True)
+    start = timezone.now().replace(microsecond=0)
+    BusyBlock.objects.create(calendar=calendar, event_id="a", start=start, end=start + timedelta(hours=1))
+    source = GoogleBusySource()
+    end = start + timedelta(days=7)
+    with django_assert_num_queries(2):  # the calendars with their versions, then the blocks
+        assert len(source.spans(member=bob, start=start, end=end)) == 1
+    with django_assert_num_queries(1):  # the calendars with their versions: the validity check
+        assert len(source.spans(member=bob, start=start, end=end)) == 1
+    BusyBlock.mark_changed(calendar.pk)
+    with django_assert_num_queries(2):  # a new version: read again
+        assert len(source.spans(member=bob, start=start, end=end)) == 1
 
 
 def test_cached_busy_spans_follow_every_change_of_the_blocks(bob):
+    """Every writer of busy blocks bumps the calendar's busy_version (before issue 15 the key was
+    the blocks' count and top id, so writes by hand were seen too; now the writers are the pull,
+    free/busy refreshes, the live check, calendar choice and unlink)."""
     connection = make_connection(bob)
     calendar = make_calendar(connection, "bob@a.test", "Work", is_linked=True)
     start = timezone.now().replace(microsecond=0)
     end = start + timedelta(days=1)
     source = GoogleBusySource()
 
-    def add(minutes: int, event_id: str) -> BusyBlock:
+    def event(minutes: int, event_id: str) -> dict:
         at = start + timedelta(minutes=minutes)
-        return BusyBlock.objects.create(
-            calendar=calendar, event_id=event_id, start=at, end=at + timedelta(minutes=5)
-        )
+        return {
+            "id": event_id,
+            "status": "confirmed",
+            "summary": "Errand",
+            "start": {"dateTime": at.isoformat()},
+            "end": {"dateTime": (at + timedelta(minutes=5)).isoformat()},
+        }
 
-    first = add(60, "a")
+    pull.process_page(calendar, [event(60, "a")])
     assert len(source.spans(member=bob, start=start, end=end)) == 1
-    add(120, "b")
+    pull.process_page(calendar, [event(120, "b")])
     assert len(source.spans(member=bob, start=start, end=end)) == 2, "an insert is seen"
-    first.delete()
+    pull.process_page(calendar, [{"id": "a", "status": "cancelled"}])
     assert len(source.spans(member=bob, start=start, end=end)) == 1, "a delete is seen"
-    BusyBlock.objects.filter(event_id="b").delete()
-    add(180, "b")  # the pull replaces a moved event: delete, then insert
+    pull.process_page(calendar, [event(180, "b")])  # a moved event: delete, then insert
     [(moved_start, _)] = source.spans(member=bob, start=start, end=end)
     assert moved_start == (start + timedelta(minutes=180)).timestamp()
+    pull._replace_free_busy(calendar, [(start + timedelta(minutes=300), start + timedelta(minutes=310))])
+    [(refreshed_start, _)] = source.spans(member=bob, start=start, end=end)
+    assert refreshed_start == (start + timedelta(minutes=300)).timestamp(), "a free/busy refresh is seen"
     calendar.is_linked = False
     calendar.save()
     assert source.spans(member=bob, start=start, end=end) == [], "a deselected calendar is seen"
+
+
+def test_a_week_of_busy_time_reads_overlapping_blocks_of_any_length(bob):
+    """The read is bounded below by SHORT_BLOCK_MAX for short blocks; long ones are read apart."""
+    connection = make_connection(bob)
+    calendar = make_calendar(connection, "bob@a.test", "Work", is_linked=True)
+    start = timezone.now().replace(microsecond=0)
+    end = start + timedelta(days=7)
+
+    def block(event_id: str, begins: timedelta, lasts: timedelta) -> BusyBlock:
+        return BusyBlock(
+            calendar=calendar, event_id=event_id, start=start + begins, end=start + begins + lasts
+        )
+
+    BusyBlock.objects.bulk_create(
+        [
+            block("holiday", -timedelta(days=20), timedelta(days=21)),  # long, began weeks before
+            block("night", -timedelta(hours=35), timedelta(hours=35, minutes=1)),  # short, ends inside
+            block("ended", -timedelta(hours=35), timedelta(hours=35)),  # ends exactly at start
+            block("inside", timedelta(days=2), timedelta(hours=1)),
+            block("after", timedelta(days=7), timedelta(hours=1)),  # starts exactly at end
+            block("far", -timedelta(days=90), timedelta(hours=1)),
+        ]
+    )
+    BusyBlock.objects.create(
+        calendar=calendar, event_id="trip", start=start + timedelta(days=6), end=start + timedelta(days=9)
+    )
+    assert set(BusyBlock.objects.filter(is_long=True).values_list("event_id", flat=True)) == {
+        "holiday",
+        "trip",
+    }
+    found = BusyBlock.overlapping([calendar.pk], start, end).values_list("event_id", flat=True)
+    assert sorted(found) == ["holiday", "inside", "night", "trip"]
+    assert len(GoogleBusySource().spans(member=bob, start=start, end=end)) == 4
 
 
 # --- ensure_fresh --------------------------------------------------------------------------------------
@@ -211,7 +284,9 @@ def test_a_live_check_stores_new_busy_time_without_duplicates(
 
     spans = sorted(BusyBlock.objects.values_list("start", "end", "event_id"))
     assert [(s, e) for s, e, _ in spans if not _] == [(new_start, new_end)]
-    assert len(spans) == 3  # the errand from the pull, our appointment (tagged), the live one
+    # The errand from the pull and the live one; our appointment (tagged, of her only practice) is
+    # not busy time and has been stored no more since issue 15 (the book already has it).
+    assert len(spans) == 2
     moved = appointment_update(
         appointment=appointment,
         actor=bob.user,

@@ -1,4 +1,4 @@
-"""Migration 0005: busy blocks that are another practice's appointments keep no title."""
+"""Data migrations of busy blocks: 0005 (no stored titles of other practices), 0006 (is_long, snapshots)."""
 
 from __future__ import annotations
 
@@ -39,3 +39,24 @@ def test_busy_blocks_of_another_practices_appointments_lose_their_stored_titles(
     assert BusyBlock.objects.get(pk=own.pk).summary == "Bob's dentist visit", "his own events keep theirs"
     assert BusyBlock.objects.get(pk=untitled.pk).summary == ""
     assert BusyBlock.objects.get(pk=tagged.pk).practice_tag == "7", "still busy, still tagged"
+
+
+def test_migration_0006_flags_long_blocks_and_calendars_with_snapshots(db, bob, connect):
+    mark_long_blocks = import_module("integrations.migrations.0006_busy_index_and_version").mark_long_blocks
+    calendar = connect(bob).calendars.get(is_linked=True)
+    start = timezone.now()
+    short = BusyBlock.objects.create(
+        calendar=calendar, event_id="s", start=start, end=start + timedelta(hours=36)
+    )
+    long = BusyBlock.objects.create(
+        calendar=calendar, event_id="l", start=start, end=start + timedelta(days=3)
+    )
+    BusyBlock.objects.filter(pk=long.pk).update(is_long=False)  # as rows were before the column
+    BusyBlock.objects.create(calendar=calendar, event_id="", start=start, end=start + timedelta(hours=1))
+
+    mark_long_blocks(apps, None)
+
+    assert not BusyBlock.objects.get(pk=short.pk).is_long
+    assert BusyBlock.objects.get(pk=long.pk).is_long
+    calendar.refresh_from_db()
+    assert calendar.has_busy_snapshots

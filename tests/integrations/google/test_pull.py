@@ -316,6 +316,20 @@ def test_another_practices_appointment_is_busy_time_here_but_not_there(
     assert refused_at_b.value.code == "overlap", "practice B sees its own appointment, not busy time"
 
 
+def test_our_own_events_of_her_only_practice_are_never_busy_blocks(
+    google, bob, bob_connected, book, pull_now, django_capture_on_commit_callbacks
+):
+    """Issue 15: the book already has them (1,200 of 6,200 stored blocks were ours before)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(bob, *slot(bob, 2, 10))
+    assert link_of(appointment).event_id, "the event is in Google"
+
+    result = pull_now()
+
+    assert not BusyBlock.objects.exists()
+    assert result["own_appointment"] == 1
+
+
 def test_an_event_of_an_appointment_that_no_longer_exists_is_ignored(google, bob, bob_connected, pull_now):
     start, end = slot(bob, 2, 10)
     email = bob.user.email

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -48,7 +48,8 @@ def test_an_expired_sync_token_means_a_full_resync_with_nothing_duplicated(
     add_event(google, email, email, *slot(bob, 3, 9))
     leaving = add_event(google, email, email, *slot(bob, 3, 12))
     pull.pull_account(connected.pk)
-    assert BusyBlock.objects.count() == 3  # two errands and our appointment (tagged for practice A)
+    # Two errands; our appointment (of bob's only practice) is not busy time: not stored (issue 15).
+    assert BusyBlock.objects.count() == 2
     history, version = appointment.changes.count(), Appointment.objects.get(pk=appointment.pk).version
 
     google.expire_sync_tokens()
@@ -58,7 +59,7 @@ def test_an_expired_sync_token_means_a_full_resync_with_nothing_duplicated(
 
     assert result["full_resync"] == 2  # both calendars
     ids = list(BusyBlock.objects.values_list("event_id", flat=True))
-    assert len(ids) == len(set(ids)) == 3
+    assert len(ids) == len(set(ids)) == 2  # the 9:00 errands of days 3 and 4
     assert leaving["id"] not in ids
     assert appointment.changes.count() == history
     assert Appointment.objects.get(pk=appointment.pk).version == version
@@ -73,6 +74,99 @@ def test_an_idle_poll_costs_one_request_per_calendar(google, connected):
     assert google.api_requests() == 2 == list_requests(google)
     connected.refresh_from_db()
     assert connected.last_sync_at is not None
+
+
+def test_an_idle_poll_costs_three_queries_per_connection(google, connected, django_assert_num_queries):
+    """Issue 15 (was 8 for one calendar): the connection with its calendars, their new tokens in one
+    statement, the connection's success. No busy block is read, locked or swept."""
+    BusyBlock.objects.bulk_create(
+        BusyBlock(
+            calendar=connected.calendars.get(is_linked=True),
+            event_id=f"e{i}",
+            start=timezone.now() + timedelta(hours=i),
+            end=timezone.now() + timedelta(hours=i, minutes=30),
+        )
+        for i in range(200)
+    )
+    tokens = dict(GoogleCalendar.objects.values_list("pk", "sync_token"))
+    google.reset_stats()
+
+    with django_assert_num_queries(3) as queries:
+        result = pull.pull_account(connected.pk)
+
+    assert result["pages"] == 2 and google.api_requests() == 2
+    assert not [q for q in queries.captured_queries if "integrations_busyblock" in q["sql"]]
+    assert all(c.sync_token for c in GoogleCalendar.objects.filter(pk__in=tokens))
+    connected.refresh_from_db()
+    assert connected.last_sync_at is not None
+
+
+def test_the_poll_sweeps_only_free_busy_snapshots_and_only_when_there_are_some(
+    google, connected, django_assert_num_queries
+):
+    linked = connected.calendars.get(is_linked=True)
+    at = timezone.now() + timedelta(days=1)
+    BusyBlock.objects.create(calendar=linked, event_id="kept", start=at, end=at + timedelta(hours=1))
+    BusyBlock.objects.create(calendar=linked, event_id="", start=at, end=at + timedelta(hours=2))
+    BusyBlock.mark_changed(linked.pk, has_busy_snapshots=True)  # what a live free/busy check does
+    version = GoogleCalendar.objects.get(pk=linked.pk).busy_version
+
+    result = pull.pull_account(connected.pk)
+
+    assert result["swept"] == 1
+    assert list(BusyBlock.objects.values_list("event_id", flat=True)) == ["kept"]
+    linked.refresh_from_db()
+    assert not linked.has_busy_snapshots and linked.busy_version == version + 1
+    with django_assert_num_queries(3):  # nothing left to sweep: back to the idle cost
+        pull.pull_account(connected.pk)
+
+
+def test_a_notification_heard_while_the_poll_reads_keeps_its_flag(google, connected):
+    linked = connected.calendars.get(is_linked=True)
+    GoogleCalendar.objects.filter(pk=linked.pk).update(pull_queued_at=timezone.now() - timedelta(minutes=1))
+    other = connected.calendars.get(is_linked=False)
+    later = timezone.now() + timedelta(minutes=1)  # set while the pull reads (after it started)
+    GoogleCalendar.objects.filter(pk=other.pk).update(pull_queued_at=later)
+
+    pull.pull_account(connected.pk)
+
+    assert GoogleCalendar.objects.get(pk=linked.pk).pull_queued_at is None
+    assert GoogleCalendar.objects.get(pk=other.pk).pull_queued_at == later
+
+
+def test_polls_are_spread_over_the_interval_each_connection_once(settings):
+    """Issue 15: no thundering herd. 10,000 connections, polled every 5 minutes: each falls in
+    exactly one minute's slice, and the polls per second stay within 1.5× of the mean."""
+    from collections import Counter
+
+    interval = 5 * 60
+    slots = Counter(pull.poll_slot(pk, interval) for pk in range(1, 10_001))
+    mean = 10_000 / interval
+    assert len(slots) == interval, "every second of the interval has polls"
+    assert max(slots.values()) <= 1.5 * mean and min(slots.values()) >= mean / 1.5
+    per_minute = Counter(slot // 60 for slot in slots.elements())
+    assert sorted(per_minute) == [0, 1, 2, 3, 4] and max(per_minute.values()) <= 1.5 * 2_000
+
+
+def test_each_connection_is_polled_once_per_interval(google, connected, settings):
+    settings.GOOGLE_POLL_MINUTES = 5
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a multiple of the interval
+    google.reset_stats()
+
+    enqueued = [pull.poll_due(now=start + timedelta(minutes=m, seconds=30)) for m in range(10)]
+
+    assert sum(enqueued[:5]) == 1 and sum(enqueued[5:]) == 1, enqueued
+    assert enqueued[:5] == enqueued[5:], "at the same offset every interval"
+    assert google.api_requests() == 2 * 2  # two idle polls of its two calendars
+
+
+def test_channels_opened_together_expire_spread_over_hours(settings):
+    """Issue 15: channel renewals (hourly job, a day ahead) do not come all at once."""
+    settings.GOOGLE_CHANNEL_TTL_SECONDS = 7 * 24 * 3600
+    ttls = [channels.channel_ttl_seconds() for _ in range(1000)]
+
+    assert all(7 * 24 * 3600 * 7 / 8 <= ttl <= 7 * 24 * 3600 for ttl in ttls)
+    assert len({ttl // 3600 for ttl in ttls}) >= 20, "spread over about 21 hourly renewal runs"
 
 
 def test_a_lost_notification_is_caught_by_polling(

@@ -22,7 +22,8 @@ def test_migrate_installs_each_schedule_once():
         "integrations.tasks.reconcile_daily",
     } <= funcs
     poll = Schedule.objects.get(func="integrations.tasks.poll_connections")
-    assert (poll.schedule_type, poll.minutes, poll.repeats) == (Schedule.MINUTES, 5, -1)
+    # Every minute since issue 15: each run polls one slice of the connections (pull.poll_due).
+    assert (poll.schedule_type, poll.minutes, poll.repeats) == (Schedule.MINUTES, 1, -1)
 
 
 def test_the_health_check_task_moves_a_revoked_connection_to_needs_reconnect(bob, connect, google):
