@@ -20,7 +20,7 @@ from calendars.models import AppointmentType
 from copilot.accounts.models import Practice
 from tests.helpers import wait_until
 
-from .helpers import connect_google, day_column, log_in, reload_until_visible, screen, week_of
+from .helpers import connect_google, day_column, log_in, reload_until_visible, screen, team_column, week_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -132,6 +132,8 @@ def test_patient_books_next_to_google_busy_time_and_reschedules_by_the_emailed_l
     week_of(desk, portal, bob.pk, later)
     block = day_column(desk, later).locator(".appt", has_text="Check-up")
     expect(block).to_contain_text("Online")
+    desk.goto(f"{portal}/calendars/team/?date={later.isoformat()}")  # and on the team day
+    expect(team_column(desk, bob).locator(".appt", has_text="Check-up")).to_contain_text("Online")
     desk.context.close()
 
 
