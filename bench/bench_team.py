@@ -27,25 +27,11 @@ STAFF = 50
 
 def add_google_busy(members, day) -> None:
     """A Google connection with a conflict calendar of 3 busy blocks that day, for each member."""
-    from integrations.models import BusyBlock, GoogleCalendar, GoogleConnection
+    from integrations.models import BusyBlock
 
     blocks = []
     for member in members:
-        connection = GoogleConnection.objects.create(
-            user=member.user,
-            google_uid=f"bench-{member.pk}",
-            google_email=member.user.email,
-            state=GoogleConnection.State.ACTIVE,
-        )
-        calendar = GoogleCalendar.objects.create(
-            connection=connection,
-            user=member.user,
-            calendar_id=f"personal-{member.pk}",
-            summary="Personal",
-            time_zone=member.practice.time_zone,
-            access_role="owner",
-            is_conflict=True,
-        )
+        calendar = common.conflict_calendar(member)
         zone = member.practice.zone
         for hour in (12, 17, 20):
             start = datetime(day.year, day.month, day.day, hour, 30, tzinfo=zone)

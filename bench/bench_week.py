@@ -34,25 +34,11 @@ BUSY_HOURS = (6, 8, 9, 10, 12, 14, 16, 18, 20)  # a busy block at half past each
 
 def add_busy(members, first_day, days: int) -> None:
     """A Google conflict calendar for each member with a 30-minute block at half past each BUSY_HOURS."""
-    from integrations.models import BusyBlock, GoogleCalendar, GoogleConnection
+    from integrations.models import BusyBlock
 
     blocks = []
     for member in members:
-        connection = GoogleConnection.objects.create(
-            user=member.user,
-            google_uid=f"bench-{member.pk}",
-            google_email=member.user.email,
-            state=GoogleConnection.State.ACTIVE,
-        )
-        calendar = GoogleCalendar.objects.create(
-            connection=connection,
-            user=member.user,
-            calendar_id=f"personal-{member.pk}",
-            summary="Personal",
-            time_zone=member.practice.time_zone,
-            access_role="owner",
-            is_conflict=True,
-        )
+        calendar = common.conflict_calendar(member)
         zone = member.practice.zone
         for offset in range(days):
             day = first_day + timedelta(days=offset)

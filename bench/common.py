@@ -229,6 +229,28 @@ def make_staff(practice, count: int, *, prefix: str = "staff", role: str = "staf
     return members
 
 
+def conflict_calendar(member):
+    """An active Google connection for ``member`` with one conflict calendar ("Personal"), no Google
+    traffic: for benches that write busy blocks straight into the database."""
+    from integrations.models import GoogleCalendar, GoogleConnection
+
+    connection = GoogleConnection.objects.create(
+        user=member.user,
+        google_uid=f"bench-{member.pk}",
+        google_email=member.user.email,
+        state=GoogleConnection.State.ACTIVE,
+    )
+    return GoogleCalendar.objects.create(
+        connection=connection,
+        user=member.user,
+        calendar_id=f"personal-{member.pk}",
+        summary="Personal",
+        time_zone=member.practice.time_zone,
+        access_role="owner",
+        is_conflict=True,
+    )
+
+
 def connect(env: Env, member):
     """Give ``member`` a working Google connection, as the OAuth callback would, linked to their calendar."""
     import jwt
