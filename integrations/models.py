@@ -189,7 +189,9 @@ class EventLink(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["appointment", "member"], name="one_link_per_member"),
         ]
-        indexes = [models.Index(fields=["member", "needs_push"], name="eventlink_outbox")]
+        # Only the outbox is ever looked up by ``needs_push``: a partial index holds just the due
+        # links, so the every-minute drain and the backlog gauge read the backlog, not every copy.
+        indexes = [models.Index(fields=["member"], condition=Q(needs_push=True), name="eventlink_due")]
 
     def __str__(self) -> str:
         return f"{self.appointment} → {self.calendar or 'no calendar'} ({self.state})"
