@@ -48,24 +48,28 @@ def staff_from_slug(*, practice: Practice, slug: str) -> Membership | None:
 
 
 def least_booked(*, members: list[Membership], day: date) -> Membership:
-    """The member with the fewest active appointments that day, then that week, then the lowest id."""
+    """The member in the fewest booked appointments that day, then that week, then the lowest id.
+
+    An appointment counts for everyone taking part in it (owner or assignee): a hygienist who
+    assists in six appointments today is as busy as one who owns six.
+    """
     zone = members[0].practice.zone
     day_start, day_end = day_bounds(day, zone)
     week_start, _ = day_bounds(day - timedelta(days=day.weekday()), zone)
     week_end = week_start + timedelta(days=7)
-    booked = Q(appointments__status=Appointment.Status.BOOKED)
+    booked = Q(participations__appointment__status=Appointment.Status.BOOKED)
     counts = {
         row["pk"]: (row["today"], row["week"])
         for row in Membership.objects.filter(pk__in=[m.pk for m in members])
         .values("pk")
         .annotate(
             today=Count(
-                "appointments",
-                filter=booked & Q(appointments__start__gte=day_start, appointments__start__lt=day_end),
+                "participations",
+                filter=booked & Q(participations__start__gte=day_start, participations__start__lt=day_end),
             ),
             week=Count(
-                "appointments",
-                filter=booked & Q(appointments__start__gte=week_start, appointments__start__lt=week_end),
+                "participations",
+                filter=booked & Q(participations__start__gte=week_start, participations__start__lt=week_end),
             ),
         )
     }

@@ -129,6 +129,19 @@ def test_first_available_spreads_bookings_to_the_least_booked(client, now, check
     assert [a.staff for a in online] == [bob, alice]  # bob had none; then one each, alice by id
 
 
+def test_first_available_counts_the_appointments_a_person_assists_in(
+    client, now, checkup, alice, bob, dora, book
+):
+    """Bob owns nothing but assists in two of dora's appointments; alice owns one: alice is freer."""
+    book(alice, local(alice.practice, 2030, 3, 5, 15), local(alice.practice, 2030, 3, 5, 16))
+    for hour in (13, 14):
+        start = local(dora.practice, 2030, 3, 5, hour)
+        book(dora, start, start + timedelta(minutes=30), assignees=[bob])
+    confirm(client, checkup, "any", local(bob.practice, 2030, 3, 5, 9))
+    [online] = Appointment.objects.filter(booked_online=True)
+    assert online.staff == alice
+
+
 def test_a_time_that_was_never_offered_is_refused(client, now, checkup, bob):
     too_soon = local(bob.practice, 2030, 3, 4, 8)  # inside the two hours' notice
     odd = local(bob.practice, 2030, 3, 5, 9, 7)  # not on the quarter hour
