@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     staff = common.make_staff(practice, 10)
     today = timezone.now().astimezone(practice.zone).date()
     for member in staff:
-        common.upcoming_appointments(member, 200, per_day=8, first_day=-14)
+        common.add_participants(common.upcoming_appointments(member, 200, per_day=8, first_day=-14))
     add_busy(staff, today - timedelta(days=28), 56)
     [desk] = common.make_staff(practice, 1, prefix="desk", role=Membership.Role.ADMIN)
     meter = Meter(admin_client(desk), runs)
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     team = common.make_staff(team_practice, TEAM - 1)
     [team_desk] = common.make_staff(team_practice, 1, prefix="desk", role=Membership.Role.ADMIN)
     for member in team:
-        common.upcoming_appointments(member, 10, per_day=10, first_day=0)
+        common.add_participants(common.upcoming_appointments(member, 10, per_day=10, first_day=0))
     add_busy([*team, team_desk], today, 1)
     rows.append(Meter(admin_client(team_desk), runs).measure("team_day_50", f"/calendars/team/?date={today}"))
 
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     for count in (10, 200):
         forms_practice = common.make_practice(f"forms{count}")
         members = common.make_staff(forms_practice, count)
-        common.upcoming_appointments(members[0], 20, per_day=5, first_day=0)
+        common.add_participants(common.upcoming_appointments(members[0], 20, per_day=5, first_day=0))
         [forms_desk] = common.make_staff(forms_practice, 1, prefix="desk", role=Membership.Role.ADMIN)
         forms_meter = Meter(admin_client(forms_desk), runs)
         rows.append(forms_meter.measure(f"new_form_{count}", "/calendars/appointments/new/"))

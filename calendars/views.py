@@ -24,7 +24,8 @@ from copilot.accounts.access import can_manage_member, current_membership
 from copilot.accounts.models import Membership, Practice
 from copilot.accounts.selectors import practice_members
 
-from . import busy, services
+from . import busy, page_cache, services
+from .fingerprint import Fingerprint, page_fingerprint, team_scope, week_scope
 from .forms import AppointmentFilterForm, AppointmentForm, CancelForm, TeamFilterForm, WorkingHoursForm
 from .limits import clamp_date
 from .models import Appointment
@@ -121,15 +122,29 @@ def connection_attention(actor: Membership, members, statuses=None) -> list[dict
 # --- the week view ----------------------------------------------------------------------------
 
 
-def _week_context(
-    actor: Membership, staff: Membership, day: date, span: str, members: list[Membership] | None = None
-) -> dict:
-    practice = actor.practice
+def _week_range(day: date, span: str, zone) -> tuple[date, date, datetime, datetime]:
+    """The week (or day) shown for ``day``: its first and last dates and their bounds [start, end)."""
     days = 1 if span == "day" else 7
     start_date = day if span == "day" else week_start(day)
     end_date = start_date + timedelta(days=days - 1)
-    range_start, _ = day_bounds(start_date, practice.zone)
-    _, range_end = day_bounds(end_date, practice.zone)
+    range_start, _ = day_bounds(start_date, zone)
+    _, range_end = day_bounds(end_date, zone)
+    return start_date, end_date, range_start, range_end
+
+
+def _week_context(
+    actor: Membership,
+    staff: Membership,
+    day: date,
+    span: str,
+    members: list[Membership] | None = None,
+    now: datetime | None = None,
+) -> dict:
+    practice = actor.practice
+    now = now or timezone.now()
+    today = now.astimezone(practice.zone).date()
+    days = 1 if span == "day" else 7
+    start_date, _, range_start, range_end = _week_range(day, span, practice.zone)
     grid = build_week(
         appointments=attach_badges(
             appointments_by_member(practice=practice, members=[staff], start=range_start, end=range_end)[
@@ -143,8 +158,8 @@ def _week_context(
         start_date=start_date,
         zone=practice.zone,
         days=days,
-        today=_today(practice),
-        now=timezone.now(),
+        today=today,
+        now=now,
     )
     statuses = member_status.member_statuses(practice=practice, members=[staff])
     step = timedelta(days=days)
@@ -159,7 +174,7 @@ def _week_context(
         "attention": connection_attention(actor, [staff], statuses),
         "prev_url": week_url(staff, clamp_date(start_date - step), span),
         "next_url": week_url(staff, clamp_date(start_date + step), span),
-        "today_url": week_url(staff, _today(practice), span),
+        "today_url": week_url(staff, today, span),
         "day_url": week_url(staff, day, "day"),
         "week_url": week_url(staff, day, "week"),
         "section": "calendars",
@@ -172,14 +187,55 @@ def week(request: HttpRequest) -> HttpResponse:
     if request.get_membership() is None:
         return render(request, "portal/no_practice.html")
     actor = current_membership(request)
-    members = list(practice_members(practice=actor.practice))  # the staff picker's, and whom to show
-    staff = _member_among_or_404(members, request.GET["staff"]) if request.GET.get("staff") else actor
-    day = _parse_date(request.GET.get("date")) or _today(actor.practice)
+    practice = actor.practice
+    staff_id = _member_id(request.GET["staff"]) if request.GET.get("staff") else actor.pk
+    now = timezone.now()
+    today = now.astimezone(practice.zone).date()
+    day = _parse_date(request.GET.get("date")) or today
     span = "day" if request.GET.get("span") == "day" else "week"
-    context = _week_context(actor, staff, day, span, members)
-    if request.htmx:
-        return render(request, "calendars/partials/week_grid.html", context)
-    return render(request, "calendars/week.html", context)
+    start_date, end_date, range_start, range_end = _week_range(day, span, practice.zone)
+    scope = week_scope(practice_id=practice.pk, staff_id=staff_id, start=range_start, end=range_end, now=now)
+    found = page_fingerprint(scope, user_id=request.user.pk, actor_id=actor.pk, staff_id=staff_id)
+    if found is not None and not found.staff_ok:
+        raise Http404("No such staff member.")
+    template = "calendars/partials/week_grid.html" if request.htmx else "calendars/week.html"
+
+    def draw(csrf_token: str | None) -> str:
+        members = list(practice_members(practice=practice))  # the staff picker's, and whom to show
+        context = _week_context(actor, _member_among_or_404(members, staff_id), day, span, members, now)
+        return _render_page(request, template, context, found, csrf_token)
+
+    shows_now = start_date <= today <= end_date
+    key = ("week", actor.pk, staff_id, day, span, bool(request.htmx))
+    return page_cache.respond(request, key, _page_fingerprint(request, found, today, now, shows_now), draw)
+
+
+def _member_id(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise Http404("No such staff member.") from exc
+
+
+def _page_fingerprint(request: HttpRequest, found: Fingerprint | None, today: date, now, shows_now: bool):
+    """The stored page's validity: the database's fingerprint and what the request holds (None: not
+    cached). With today on the page, the minute counts too (the "now" line, the dimmed past)."""
+    if found is None:
+        return None
+    minute = now.replace(second=0, microsecond=0) if shows_now else None
+    return f"{found.digest}:{page_cache.python_part(request, today, minute)}"
+
+
+def _render_page(
+    request: HttpRequest, template: str, context: dict, found: Fingerprint | None, csrf_token: str | None
+) -> str:
+    """``template`` drawn for ``request``; the top bar's counts come from the fingerprint's query."""
+    if found is not None:
+        context["inbox_unread_count"] = found.inbox_unread
+        context["open_invitation_count"] = found.open_invitations
+    if csrf_token is not None:
+        context["csrf_token"] = csrf_token
+    return render_to_string(template, context, request)
 
 
 def team_url(day: date, span: str = "day") -> str:
@@ -189,13 +245,22 @@ def team_url(day: date, span: str = "day") -> str:
     return f"{reverse('calendars:team')}?{urlencode(query)}"
 
 
-def _team_context(actor: Membership, day: date, span: str) -> dict:
-    """The team view: everyone chosen in the filter, side by side, in a constant number of queries."""
-    practice = actor.practice
+def _team_range(day: date, span: str, zone) -> tuple[date, date, datetime, datetime]:
+    """The team day (or week) shown for ``day``: its first and last dates and their bounds."""
     days = 7 if span == "week" else 1
     start_date = week_start(day) if span == "week" else day
-    range_start, _ = day_bounds(start_date, practice.zone)
-    _, range_end = day_bounds(start_date + timedelta(days=days - 1), practice.zone)
+    end_date = start_date + timedelta(days=days - 1)
+    range_start, _ = day_bounds(start_date, zone)
+    _, range_end = day_bounds(end_date, zone)
+    return start_date, end_date, range_start, range_end
+
+
+def _team_context(actor: Membership, day: date, span: str, now: datetime | None = None) -> dict:
+    """The team view: everyone chosen in the filter, side by side, in a constant number of queries."""
+    practice = actor.practice
+    now = now or timezone.now()
+    days = 7 if span == "week" else 1
+    start_date, _, range_start, range_end = _team_range(day, span, practice.zone)
     everyone = list(practice_members(practice=practice))
     chosen = set(team_view_member_ids(membership=actor))
     shown = [m for m in everyone if m.pk in chosen] or everyone
@@ -212,7 +277,7 @@ def _team_context(actor: Membership, day: date, span: str) -> dict:
         start_date=start_date,
         days=days,
         zone=practice.zone,
-        now=timezone.now(),
+        now=now,
     )
     step = timedelta(days=days)
     shown_ids = {m.pk for m in shown}
@@ -225,7 +290,7 @@ def _team_context(actor: Membership, day: date, span: str) -> dict:
         "attention": connection_attention(actor, shown, statuses),
         "prev_url": team_url(clamp_date(start_date - step), span),
         "next_url": team_url(clamp_date(start_date + step), span),
-        "today_url": team_url(_today(practice), span),
+        "today_url": team_url(now.astimezone(practice.zone).date(), span),
         "day_url": team_url(day, "day"),
         "week_url": team_url(day, "week"),
         "section": "calendars",
@@ -238,12 +303,22 @@ def team(request: HttpRequest) -> HttpResponse:
     if request.get_membership() is None:
         return render(request, "portal/no_practice.html")
     actor = current_membership(request)
-    day = _parse_date(request.GET.get("date")) or _today(actor.practice)
+    practice = actor.practice
+    now = timezone.now()
+    today = now.astimezone(practice.zone).date()
+    day = _parse_date(request.GET.get("date")) or today
     span = "week" if request.GET.get("span") == "week" else "day"
-    context = _team_context(actor, day, span)
-    if request.htmx:
-        return render(request, "calendars/partials/team_grid.html", context)
-    return render(request, "calendars/team.html", context)
+    start_date, end_date, range_start, range_end = _team_range(day, span, practice.zone)
+    scope = team_scope(practice_id=practice.pk, start=range_start, end=range_end, now=now)
+    found = page_fingerprint(scope, user_id=request.user.pk, actor_id=actor.pk)
+    template = "calendars/partials/team_grid.html" if request.htmx else "calendars/team.html"
+
+    def draw(csrf_token: str | None) -> str:
+        return _render_page(request, template, _team_context(actor, day, span, now), found, csrf_token)
+
+    shows_now = start_date <= today <= end_date
+    key = ("team", actor.pk, day, span, bool(request.htmx))
+    return page_cache.respond(request, key, _page_fingerprint(request, found, today, now, shows_now), draw)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -1,0 +1,116 @@
+"""Rendered time-grid pages kept in this process, served while their fingerprint holds.
+
+The week and team views render the same bytes for the same data; rendering costs most of their
+time. ``respond`` keeps each rendered page (per viewer, staff member, dates, span, and full page
+or htmx region) in a bounded LRU of this process, with the fingerprint it was rendered under
+(``calendars.fingerprint``: one query over everything the page shows, plus what is already in
+memory: ``python_part``). A request whose fingerprint equals the stored one gets the stored bytes;
+any other renders and replaces them. Nothing is invalidated and no process needs telling: validity
+is read from the database on every request.
+
+Per request: the CSRF token (pages are rendered with ``PLACEHOLDER`` and each response gets its own
+masked token, as ``{% csrf_token %}`` would give it), and messages (a request with messages to show
+is rendered and not stored). Bounded by ``PAGE_CACHE_BYTES`` (characters) per process; 0 turns the
+cache off.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import date, datetime
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+
+# Stands for the CSRF token in a stored page; random per process, so no page content can hold it.
+PLACEHOLDER = f"csrf{secrets.token_hex(30)}"
+
+
+class PageCache:
+    """A least-recently-used map of key → (fingerprint, page), at most ``limit`` characters in all."""
+
+    def __init__(self) -> None:
+        self._pages: OrderedDict[Hashable, tuple[str, str]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable, fingerprint: str) -> str | None:
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None or found[0] != fingerprint:
+                self.misses += 1
+                return None
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return found[1]
+
+    def put(self, key: Hashable, fingerprint: str, page: str, limit: int) -> None:
+        if len(page) > limit // 4:  # one page never pushes out most of the others
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._size -= len(old[1])
+            self._pages[key] = (fingerprint, page)
+            self._size += len(page)
+            while self._size > limit:
+                _, (_, dropped) = self._pages.popitem(last=False)
+                self._size -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+
+PAGES = PageCache()
+
+
+def python_part(request: HttpRequest, today: date, now_minute: datetime | None) -> str:
+    """What a page shows that the request already holds: the signed-in person's names, the
+    practices they may switch to (names, roles), the practice's own settings, and the date (with
+    the minute when today is on the page: the "now" line and the dimmed past move with it)."""
+    user = request.user
+    memberships = request.get_memberships()
+    practice = request.get_membership().practice
+    return repr(
+        (
+            (user.pk, user.first_name, user.last_name, user.email),
+            [(m.pk, m.practice_id, m.practice.name, m.role) for m in memberships],
+            (practice.name, practice.time_zone, practice.default_appointment_minutes),
+            today,
+            now_minute,
+        )
+    )
+
+
+def respond(
+    request: HttpRequest, key: Hashable, fingerprint: str | None, render: Callable[[str | None], str]
+) -> HttpResponse:
+    """The page for ``key``: stored bytes while ``fingerprint`` holds, else ``render(csrf_token)``.
+
+    ``render`` draws the page with the CSRF token it is given (None: the request's own). With no
+    fingerprint (a provider that cannot say what it shows), or messages to show, the page is
+    rendered for this request alone.
+    """
+    limit = settings.PAGE_CACHE_BYTES
+    if fingerprint is None or not limit or len(get_messages(request)):
+        return HttpResponse(render(None))
+    page = PAGES.get(key, fingerprint)
+    if page is None:
+        page = render(PLACEHOLDER)
+        PAGES.put(key, fingerprint, page, limit)
+    return HttpResponse(page.replace(PLACEHOLDER, get_token(request)))
