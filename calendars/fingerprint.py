@@ -170,8 +170,8 @@ def page_fingerprint(
     with _cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(book + provider_sql)}", book_params + provider_params)
         row = cursor.fetchone()
-    members, appointments, hours, inbox, invitations, staff, preference, *rest = row
-    text = "\n".join(str(value) for value in (members, appointments, hours, preference, *rest))
+    _, _, _, inbox, invitations, staff, *_ = row
+    text = "\n".join(str(value) for value in row)  # every part: the counts are drawn too
     return Fingerprint(
         digest=hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(),
         inbox_unread=inbox,

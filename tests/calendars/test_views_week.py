@@ -178,3 +178,19 @@ def test_the_week_costs_the_same_queries_however_full_it_is(
     with django_assert_num_queries(4):
         again = client.get(WEEK, {"staff": bob.pk, "date": "2026-11-25"})
     assert len(BLOCK.findall(again.content.decode())) == count
+
+
+def test_an_empty_week_costs_ten_queries_drawn_and_four_shown_again(
+    client, alice, bob, django_assert_num_queries
+):
+    """Drawn: session, user, memberships, the fingerprint, the staff, appointments (none), Google
+    calendars (none: no busy blocks to read), working hours, connection status (two). Shown again
+    unchanged: the stack's three and the fingerprint."""
+    login(client, alice)
+    with django_assert_num_queries(10):
+        drawn = client.get(WEEK, {"staff": bob.pk, "date": "2027-06-02"})
+    with django_assert_num_queries(4):
+        again = client.get(WEEK, {"staff": bob.pk, "date": "2027-06-02"})
+    assert again.content == drawn.content.replace(
+        drawn.content.split(b'"X-CSRFToken": "')[1][:64], again.content.split(b'"X-CSRFToken": "')[1][:64]
+    )
