@@ -95,8 +95,15 @@ M, U, P, A, T, W = (
 def _book_parts(scope: Scope, *, user_id: int, staff_id: int | None, actor_id: int) -> tuple[list[str], list]:
     """The book's own parts: its staff (names, roles: picker, tiles, badges), the appointments of the
     members shown in the range (with their type's colour), their working hours, the top bar's counts,
-    and for the week whether the staff member asked for may be shown, for the team its filter."""
+    for the week whether the staff member asked for may be shown, for the team its filter, and the
+    viewer's own memberships with their practices (the switcher, the practice's name and zone, the
+    viewer's role: what the view would otherwise read from them)."""
     q = quote
+    mine = rows_sql(
+        ["m.id", "m.practice_id", "m.role", "m.is_active", "p.name", "p.time_zone"]
+        + ["p.default_appointment_minutes", "p.external_title_privacy"],
+        f"FROM {M} m JOIN {q('accounts_practice')} p ON p.id = m.practice_id WHERE m.user_id = %s",
+    )
     members = rows_sql(
         ["m.id", "m.is_active", "m.role", "m.user_id", "u.first_name", "u.last_name", "u.email"],
         f"FROM {M} m JOIN {U} u ON u.id = m.user_id WHERE m.practice_id = %s",
@@ -140,8 +147,9 @@ def _book_parts(scope: Scope, *, user_id: int, staff_id: int | None, actor_id: i
         staff_id if staff_id is not None else -1,
         scope.practice_id,
         actor_id,
+        user_id,
     ]
-    return [members, appointments, hours, inbox, invitations, staff, preference], params
+    return [members, appointments, hours, inbox, invitations, staff, preference, mine], params
 
 
 def _provider_parts(scope: Scope) -> tuple[list[str], list] | None:
@@ -180,6 +188,9 @@ def page_fingerprint(
     )
 
 
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+
+
 def _cursor():
     """A cursor for the fingerprint. On PostgreSQL a server-binding one that prepares the statement
     (psycopg, per connection): its text is the same for every week (or team) page, so it is planned
@@ -190,7 +201,14 @@ def _cursor():
 
     class PreparedCursor(ServerBindingCursor):
         def execute(self, query, params=None, **kwargs):
-            return super().execute(query, params, prepare=True)
+            # Django leaves psycopg's automatic preparing off (threshold None, which also refuses
+            # prepare=True): on for this statement alone.
+            threshold = self.connection.prepare_threshold
+            self.connection.prepare_threshold = PREPARE_ONLY_WHEN_ASKED if threshold is None else threshold
+            try:
+                return super().execute(query, params, prepare=True)
+            finally:
+                self.connection.prepare_threshold = threshold
 
     connection.ensure_connection()
     with connection.wrap_database_errors:

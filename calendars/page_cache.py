@@ -27,6 +27,9 @@ from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
+from copilot.accounts.middleware import SESSION_KEY
+from copilot.ops.requestid import practice_var
+
 # Stands for the CSRF token in a stored page; random per process, so no page content can hold it.
 PLACEHOLDER = f"csrf{secrets.token_hex(30)}"
 
@@ -79,22 +82,93 @@ class PageCache:
 PAGES = PageCache()
 
 
-def python_part(request: HttpRequest, today: date, now_minute: datetime | None) -> str:
-    """What a page shows that the request already holds: the signed-in person's names, the
-    practices they may switch to (names, roles), the practice's own settings, and the date (with
+class Actors:
+    """Whom each person was last seen as, per practice choice (``(user id, chosen practice)`` →
+    their current membership with its practice), so that a stored page can be served without
+    reading memberships. Only a candidate: the page's fingerprint holds the person's memberships and
+    practices as the database has them, and the member and practice the candidate stands for, so a
+    candidate that is no longer true finds no page, and the view reads memberships as always."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._known: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple):
+        with self._lock:
+            found = self._known.get(key)
+            if found is not None:
+                self._known.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, membership) -> None:
+        with self._lock:
+            self._known[key] = membership
+            self._known.move_to_end(key)
+            while len(self._known) > self.LIMIT:
+                self._known.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._known.clear()
+
+
+ACTORS = Actors()
+
+
+def wanted_practice(request: HttpRequest):
+    """The practice the person chose in the switcher (None: the one she joined first)."""
+    return request.session.get(SESSION_KEY)
+
+
+def known_actor(request: HttpRequest):
+    if not settings.PAGE_CACHE_BYTES or not request.user.is_authenticated:
+        return None
+    return ACTORS.get((request.user.pk, wanted_practice(request)))
+
+
+def remember_actor(request: HttpRequest, membership) -> None:
+    if settings.PAGE_CACHE_BYTES:
+        ACTORS.put((request.user.pk, wanted_practice(request)), membership)
+
+
+def python_part(request: HttpRequest, actor, today: date, now_minute: datetime | None) -> str:
+    """What a page shows that the request already holds: the signed-in person's names, the member
+    and practice the page is drawn for (the database's part holds their rows), and the date (with
     the minute when today is on the page: the "now" line and the dimmed past move with it)."""
     user = request.user
-    memberships = request.get_memberships()
-    practice = request.get_membership().practice
     return repr(
         (
             (user.pk, user.first_name, user.last_name, user.email),
-            [(m.pk, m.practice_id, m.practice.name, m.role) for m in memberships],
-            (practice.name, practice.time_zone, practice.default_appointment_minutes),
+            (actor.pk, actor.practice_id, actor.practice.time_zone),
             today,
             now_minute,
         )
     )
+
+
+def _servable(request: HttpRequest, fingerprint: str | None) -> int:
+    """The cache's size limit when this response may come from (and go to) it, else 0."""
+    limit = settings.PAGE_CACHE_BYTES
+    if fingerprint is None or not limit or len(get_messages(request)):
+        return 0
+    return limit
+
+
+def _answer(request: HttpRequest, page: str) -> HttpResponse:
+    return HttpResponse(page.replace(PLACEHOLDER, get_token(request)))
+
+
+def stored(request: HttpRequest, key: Hashable, fingerprint: str | None, actor) -> HttpResponse | None:
+    """The stored page for ``key`` while ``fingerprint`` holds, drawn for ``actor``; else None."""
+    if not _servable(request, fingerprint):
+        return None
+    page = PAGES.get(key, fingerprint)
+    if page is None:
+        return None
+    practice_var.set(actor.practice_id)  # the log lines of this request name the practice, as always
+    return _answer(request, page)
 
 
 def respond(
@@ -106,11 +180,11 @@ def respond(
     fingerprint (a provider that cannot say what it shows), or messages to show, the page is
     rendered for this request alone.
     """
-    limit = settings.PAGE_CACHE_BYTES
-    if fingerprint is None or not limit or len(get_messages(request)):
+    limit = _servable(request, fingerprint)
+    if not limit:
         return HttpResponse(render(None))
     page = PAGES.get(key, fingerprint)
     if page is None:
         page = render(PLACEHOLDER)
         PAGES.put(key, fingerprint, page, limit)
-    return HttpResponse(page.replace(PLACEHOLDER, get_token(request)))
+    return _answer(request, page)

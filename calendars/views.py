@@ -5,6 +5,7 @@ htmx requests get the partial of the region they swap; everything works as plain
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -181,33 +182,93 @@ def _week_context(
     }
 
 
-@require_safe
-def week(request: HttpRequest) -> HttpResponse:
-    """One staff member's week (or day) as a time grid. ``?staff=<membership id>&date=&span=day``."""
-    if request.get_membership() is None:
-        return render(request, "portal/no_practice.html")
-    actor = current_membership(request)
+@dataclass
+class _Grid:
+    """A time-grid page as one request asks for it, seen by ``actor``: its key and fingerprint for the
+    page cache, and what drawing it needs."""
+
+    actor: Membership
+    day: date
+    span: str
+    now: datetime
+    key: tuple
+    found: Fingerprint | None
+    fingerprint: str | None
+    staff_id: int | None = None
+
+    def same_as(self, actor: Membership) -> bool:
+        """Whether ``actor`` (read now) asks for the same fingerprint as the one this was made for."""
+        return (actor.pk, actor.practice_id, actor.practice.time_zone) == (
+            self.actor.pk,
+            self.actor.practice_id,
+            self.actor.practice.time_zone,
+        )
+
+
+def _grid_page(request: HttpRequest, actor: Membership, kind: str) -> _Grid:
+    """The week (``kind`` "week") or team page ``request`` asks ``actor`` to see: the parameters, one
+    fingerprint query, and the key. Raises Http404 for a staff id that is not a number."""
     practice = actor.practice
-    staff_id = _member_id(request.GET["staff"]) if request.GET.get("staff") else actor.pk
     now = timezone.now()
     today = now.astimezone(practice.zone).date()
     day = _parse_date(request.GET.get("date")) or today
-    span = "day" if request.GET.get("span") == "day" else "week"
-    start_date, end_date, range_start, range_end = _week_range(day, span, practice.zone)
-    scope = week_scope(practice_id=practice.pk, staff_id=staff_id, start=range_start, end=range_end, now=now)
+    staff_id = None
+    if kind == "week":
+        staff_id = _member_id(request.GET["staff"]) if request.GET.get("staff") else actor.pk
+        span = "day" if request.GET.get("span") == "day" else "week"
+        start_date, end_date, range_start, range_end = _week_range(day, span, practice.zone)
+        scope = week_scope(
+            practice_id=practice.pk, staff_id=staff_id, start=range_start, end=range_end, now=now
+        )
+    else:
+        span = "week" if request.GET.get("span") == "week" else "day"
+        start_date, end_date, range_start, range_end = _team_range(day, span, practice.zone)
+        scope = team_scope(practice_id=practice.pk, start=range_start, end=range_end, now=now)
     found = page_fingerprint(scope, user_id=request.user.pk, actor_id=actor.pk, staff_id=staff_id)
-    if found is not None and not found.staff_ok:
+    key = (kind, actor.pk, staff_id, day, span, bool(request.htmx), page_cache.wanted_practice(request))
+    fingerprint = None
+    if found is not None:
+        minute = now.replace(second=0, microsecond=0) if start_date <= today <= end_date else None
+        fingerprint = f"{found.digest}:{page_cache.python_part(request, actor, today, minute)}"
+    return _Grid(actor, day, span, now, key, found, fingerprint, staff_id)
+
+
+def _stored_or_actor(request: HttpRequest, kind: str) -> tuple[HttpResponse | None, _Grid | None]:
+    """The stored page, when the member this person was last seen as (this process remembers, for
+    this practice choice) still sees it unchanged: no membership query. Otherwise None and that
+    attempt (a fingerprint made for someone the request may no longer be)."""
+    known = page_cache.known_actor(request)
+    if known is None:
+        return None, None
+    try:
+        attempt = _grid_page(request, known, kind)
+    except Http404:
+        return None, None
+    return page_cache.stored(request, attempt.key, attempt.fingerprint, known), attempt
+
+
+@require_safe
+def week(request: HttpRequest) -> HttpResponse:
+    """One staff member's week (or day) as a time grid. ``?staff=<membership id>&date=&span=day``."""
+    stored, attempt = _stored_or_actor(request, "week")
+    if stored is not None:
+        return stored
+    if request.get_membership() is None:
+        return render(request, "portal/no_practice.html")
+    actor = current_membership(request)
+    page_cache.remember_actor(request, actor)
+    page = attempt if attempt is not None and attempt.same_as(actor) else _grid_page(request, actor, "week")
+    if page.found is not None and not page.found.staff_ok:
         raise Http404("No such staff member.")
     template = "calendars/partials/week_grid.html" if request.htmx else "calendars/week.html"
 
     def draw(csrf_token: str | None) -> str:
-        members = list(practice_members(practice=practice))  # the staff picker's, and whom to show
-        context = _week_context(actor, _member_among_or_404(members, staff_id), day, span, members, now)
-        return _render_page(request, template, context, found, csrf_token)
+        members = list(practice_members(practice=actor.practice))  # the staff picker's, and whom to show
+        staff = _member_among_or_404(members, page.staff_id)
+        context = _week_context(actor, staff, page.day, page.span, members, page.now)
+        return _render_page(request, template, context, page.found, csrf_token)
 
-    shows_now = start_date <= today <= end_date
-    key = ("week", actor.pk, staff_id, day, span, bool(request.htmx))
-    return page_cache.respond(request, key, _page_fingerprint(request, found, today, now, shows_now), draw)
+    return page_cache.respond(request, page.key, page.fingerprint, draw)
 
 
 def _member_id(value: str) -> int:
@@ -215,15 +276,6 @@ def _member_id(value: str) -> int:
         return int(value)
     except (TypeError, ValueError) as exc:
         raise Http404("No such staff member.") from exc
-
-
-def _page_fingerprint(request: HttpRequest, found: Fingerprint | None, today: date, now, shows_now: bool):
-    """The stored page's validity: the database's fingerprint and what the request holds (None: not
-    cached). With today on the page, the minute counts too (the "now" line, the dimmed past)."""
-    if found is None:
-        return None
-    minute = now.replace(second=0, microsecond=0) if shows_now else None
-    return f"{found.digest}:{page_cache.python_part(request, today, minute)}"
 
 
 def _render_page(
@@ -300,25 +352,21 @@ def _team_context(actor: Membership, day: date, span: str, now: datetime | None 
 @require_safe
 def team(request: HttpRequest) -> HttpResponse:
     """The whole team side by side: ``?date=`` and ``span=week`` (lanes) or the day (columns)."""
+    stored, attempt = _stored_or_actor(request, "team")
+    if stored is not None:
+        return stored
     if request.get_membership() is None:
         return render(request, "portal/no_practice.html")
     actor = current_membership(request)
-    practice = actor.practice
-    now = timezone.now()
-    today = now.astimezone(practice.zone).date()
-    day = _parse_date(request.GET.get("date")) or today
-    span = "week" if request.GET.get("span") == "week" else "day"
-    start_date, end_date, range_start, range_end = _team_range(day, span, practice.zone)
-    scope = team_scope(practice_id=practice.pk, start=range_start, end=range_end, now=now)
-    found = page_fingerprint(scope, user_id=request.user.pk, actor_id=actor.pk)
+    page_cache.remember_actor(request, actor)
+    page = attempt if attempt is not None and attempt.same_as(actor) else _grid_page(request, actor, "team")
     template = "calendars/partials/team_grid.html" if request.htmx else "calendars/team.html"
 
     def draw(csrf_token: str | None) -> str:
-        return _render_page(request, template, _team_context(actor, day, span, now), found, csrf_token)
+        context = _team_context(actor, page.day, page.span, page.now)
+        return _render_page(request, template, context, page.found, csrf_token)
 
-    shows_now = start_date <= today <= end_date
-    key = ("team", actor.pk, day, span, bool(request.htmx))
-    return page_cache.respond(request, key, _page_fingerprint(request, found, today, now, shows_now), draw)
+    return page_cache.respond(request, page.key, page.fingerprint, draw)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -193,7 +193,7 @@ def _empty_cache(request):
     """
     from django.core.cache import caches
 
-    from calendars.page_cache import PAGES
+    from calendars.page_cache import ACTORS, PAGES
 
     uses_db = bool(
         {"db", "transactional_db", "live_server"} & set(request.fixturenames)
@@ -205,6 +205,7 @@ def _empty_cache(request):
     def clear():
         caches["local"].clear()
         PAGES.clear()
+        ACTORS.clear()
         if uses_db:
             caches["default"].clear()
 

@@ -190,6 +190,14 @@ def demoted(w):  # Alice may no longer book for Bob
     Membership.objects.filter(pk=w.alice.pk).update(role=Membership.Role.STAFF)
 
 
+def deactivated(w):  # Alice leaves the practice: no page of it any more
+    Membership.objects.filter(pk=w.alice.pk).update(is_active=False)
+
+
+def zone_changed(w):
+    Practice.objects.filter(pk=w.practice.pk).update(time_zone="Europe/Lisbon")
+
+
 def practice_renamed(w):
     Practice.objects.filter(pk=w.practice.pk).update(name="Practice Alpha")
 
@@ -222,6 +230,8 @@ CHANGES = {  # change → the pages it does not show on (elsewhere the page must
     type_colour: {"team-day", "team-week"},  # the week's lanes list appointments uncoloured
     demoted: set(),
     practice_renamed: {"week-htmx"},
+    deactivated: set(),
+    zone_changed: set(),
     next_minute: {"team-week"},  # the lanes have no "now" line
     next_day: set(),
 }
@@ -309,3 +319,19 @@ def test_the_stored_page_has_a_fresh_csrf_token_for_every_response(client, world
     assert tokens.findall(first) and tokens.findall(second)
     assert set(tokens.findall(first)).isdisjoint(tokens.findall(second))  # masked anew, as Django does
     assert client.cookies["csrftoken"].value
+
+
+def test_switching_practice_never_serves_the_other_practices_page(client, world, practice_b):
+    """Alice also works at Practice B: the switcher's choice is part of what a stored page is for."""
+    Membership.objects.create(user=world.alice.user, practice=practice_b, role=Membership.Role.ADMIN)
+    login(client, world.alice)
+    team = SHOWN[2]
+    in_a = team.get(client, world)
+    client.post(reverse("accounts:practice_switch"), {"practice": practice_b.pk})
+    assert "You are now working in Practice B" in team.get(client, world)  # the message, once
+    in_b = team.get(client, world)
+    assert "Charlie" in in_b and "Charlie" not in in_a
+    assert in_b == fresh(client, team, world)
+    client.post(reverse("accounts:practice_switch"), {"practice": world.practice.pk})
+    team.get(client, world)  # the message
+    assert team.get(client, world) == in_a == fresh(client, team, world)

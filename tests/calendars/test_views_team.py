@@ -117,7 +117,7 @@ def test_the_team_view_costs_the_same_queries_for_5_and_50_staff(
         response = client.get(TEAM, {"date": "2026-11-23", "span": span})
     html = response.content.decode()
     assert "Check-up: Patient 48" in html or "Patient 48 · Check-up" in html
-    assert team_queries(client, span, 50) == shown_again == 4  # session, user, memberships, fingerprint
+    assert team_queries(client, span, 50) == shown_again == 3  # session, user, fingerprint
 
 
 @freeze_time("2026-11-23 12:00:00")
