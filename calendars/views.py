@@ -120,6 +120,17 @@ def connection_attention(actor: Membership, members, statuses=None) -> list[dict
     return lines
 
 
+def _practice_attention(actor: Membership) -> list[dict]:
+    """``connection_attention`` for everyone in the practice, loading only the members it names: the
+    same queries and nearly the same time for 10 staff or 200."""
+    practice = actor.practice
+    ids = list(practice_members(practice=practice).values_list("pk", flat=True))
+    statuses = member_status.member_statuses(practice=practice, members=[Membership(pk=pk) for pk in ids])
+    named = [pk for pk, found in statuses.items() if any(status.needs_attention for status in found)]
+    members = practice_members(practice=practice).filter(pk__in=named) if named else []
+    return connection_attention(actor, members, statuses)
+
+
 # --- the week view ----------------------------------------------------------------------------
 
 
@@ -645,14 +656,18 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
         )
         page = Paginator(appointments, 50).get_page(request.GET.get("page"))
         page.object_list = attach_badges(page.object_list)
-        shown = [filters["staff"]] if filters["staff"] else practice_members(practice=practice)
+        attention = (
+            connection_attention(actor, [filters["staff"]])
+            if filters["staff"]
+            else _practice_attention(actor)
+        )
     else:
-        shown = []
+        attention = []
     context = {
         "form": form,
         "page": page,
         "actor": actor,
-        "attention": connection_attention(actor, shown),
+        "attention": attention,
         "section": "calendars",
     }
     if request.htmx:
