@@ -18,6 +18,7 @@ miss at worst), never whether a change is seen.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -191,12 +192,9 @@ def page_fingerprint(
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 
 
-def _cursor():
-    """A cursor for the fingerprint. On PostgreSQL a server-binding one that prepares the statement
-    (psycopg, per connection): its text is the same for every week (or team) page, so it is planned
-    once per connection, not per request. Through Django's wrappers: counted and logged as any query."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+@functools.cache
+def _prepared_cursor_class():
+    """A psycopg cursor class binding on the server that prepares what it runs (PostgreSQL only)."""
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     class PreparedCursor(ServerBindingCursor):
@@ -210,9 +208,18 @@ def _cursor():
             finally:
                 self.connection.prepare_threshold = threshold
 
+    return PreparedCursor
+
+
+def _cursor():
+    """A cursor for the fingerprint. On PostgreSQL a server-binding one that prepares the statement
+    (psycopg, per connection): its text is the same for every week (or team) page, so it is planned
+    once per connection, not per request. Through Django's wrappers: counted and logged as any query."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(PreparedCursor(connection.connection))
+        return connection._prepare_cursor(_prepared_cursor_class()(connection.connection))
 
 
 def week_scope(*, practice_id: int, staff_id: int, start: datetime, end: datetime, now: datetime) -> Scope:

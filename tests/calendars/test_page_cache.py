@@ -335,3 +335,23 @@ def test_switching_practice_never_serves_the_other_practices_page(client, world,
     client.post(reverse("accounts:practice_switch"), {"practice": world.practice.pk})
     team.get(client, world)  # the message
     assert team.get(client, world) == in_a == fresh(client, team, world)
+
+
+@pytest.mark.postgres
+def test_the_fingerprint_is_one_statement_prepared_once_per_connection(client, world):
+    """Planning it cost more than running it: every week page asks the same statement again."""
+    from django.db import connection
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE '%%hashtextext%%'"
+            )
+            return cursor.fetchone()[0]
+
+    login(client, world.alice)
+    client.get(WEEK, {"staff": world.bob.pk, "date": "2026-11-25"})
+    once = prepared()
+    for day in ("2026-12-02", "2027-01-06", "2027-03-31"):
+        client.get(WEEK, {"staff": world.dora.pk, "date": day})
+    assert once >= 1 and prepared() == once
