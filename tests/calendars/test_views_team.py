@@ -120,6 +120,28 @@ def test_the_team_view_costs_the_same_queries_for_5_and_50_staff(
     assert team_queries(client, span, 50) == shown_again == 3  # session, user, fingerprint
 
 
+def test_the_team_day_costs_the_same_queries_for_1_and_50_staff(client, alice, practice_a):
+    """Drawn: 13 (session, user, memberships, fingerprint, the filter, members, appointments, badges,
+    calendars, busy blocks, working hours, connection states: two), for one person or fifty; shown
+    again: 3."""
+    start = local(practice_a, 2026, 11, 23, 8)
+    appointment_book(
+        practice=practice_a,
+        staff=alice,
+        start=start,
+        end=start + timedelta(minutes=30),
+        title="Check-up: Ana",
+        created_by=alice.user,
+    )
+    google_busy(alice, start + timedelta(hours=4), start + timedelta(hours=5), "Gym")
+    login(client, alice)
+    alone = team_queries(client, "day", 1)
+    assert team_queries(client, "day", 1) == 3
+    add_staff(practice_a, 0, 49)
+    assert team_queries(client, "day", 50) == alone == 13
+    assert team_queries(client, "day", 50) == 3
+
+
 @freeze_time("2026-11-23 12:00:00")
 def test_the_filter_is_remembered_per_person_and_keeps_to_the_practice(client, alice, bob, dora, charlie):
     login(client, alice)
