@@ -134,14 +134,17 @@ def _practice_attention(actor: Membership) -> list[dict]:
 # --- the week view ----------------------------------------------------------------------------
 
 
-def _week_range(day: date, span: str, zone) -> tuple[date, date, datetime, datetime]:
-    """The week (or day) shown for ``day``: its first and last dates and their bounds [start, end)."""
-    days = 1 if span == "day" else 7
-    start_date = day if span == "day" else week_start(day)
+def _dates_shown(start_date: date, days: int, zone) -> tuple[date, date, datetime, datetime]:
+    """``days`` local days from ``start_date``: the first and last, and their bounds [start, end)."""
     end_date = start_date + timedelta(days=days - 1)
     range_start, _ = day_bounds(start_date, zone)
     _, range_end = day_bounds(end_date, zone)
     return start_date, end_date, range_start, range_end
+
+
+def _week_range(day: date, span: str, zone) -> tuple[date, date, datetime, datetime]:
+    """The week (or day) shown for ``day``."""
+    return _dates_shown(day, 1, zone) if span == "day" else _dates_shown(week_start(day), 7, zone)
 
 
 def _week_context(
@@ -309,13 +312,8 @@ def team_url(day: date, span: str = "day") -> str:
 
 
 def _team_range(day: date, span: str, zone) -> tuple[date, date, datetime, datetime]:
-    """The team day (or week) shown for ``day``: its first and last dates and their bounds."""
-    days = 7 if span == "week" else 1
-    start_date = week_start(day) if span == "week" else day
-    end_date = start_date + timedelta(days=days - 1)
-    range_start, _ = day_bounds(start_date, zone)
-    _, range_end = day_bounds(end_date, zone)
-    return start_date, end_date, range_start, range_end
+    """The team day (or week) shown for ``day``."""
+    return _week_range(day, "week" if span == "week" else "day", zone)
 
 
 def _team_context(actor: Membership, day: date, span: str, now: datetime | None = None) -> dict:
