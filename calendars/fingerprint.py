@@ -34,6 +34,11 @@ from .models import InboxItem
 
 
 def quote(name: str) -> str:
+    return _quoted(connection.vendor, name)
+
+
+@functools.lru_cache(maxsize=256)
+def _quoted(vendor: str, name: str) -> str:
     return connection.ops.quote_name(name)
 
 
@@ -41,8 +46,13 @@ def rows_sql(columns: list[str], body: str) -> str:
     """A scalar subquery (text): the rows of ``SELECT columns body`` (``FROM ... WHERE ...``), told
     apart by their number and the sum of a 64-bit hash of each (PostgreSQL: no sort, no long string;
     a row moving in or out, or any column of it changing, changes the sum), NULL when there are none.
-    Elsewhere (SQLite, in tests) the rows themselves, joined."""
-    if connection.vendor == "postgresql":
+    Elsewhere (SQLite, in tests) the rows themselves, joined. The same text every time: memoized."""
+    return _rows_sql(connection.vendor, tuple(columns), body)
+
+
+@functools.lru_cache(maxsize=256)
+def _rows_sql(vendor: str, columns: tuple[str, ...], body: str) -> str:
+    if vendor == "postgresql":
         return f"(SELECT COUNT(*) || ':' || SUM(hashtextextended(ROW({', '.join(columns)})::text, 0)) {body})"
     row = " || '|' || ".join(f"COALESCE(CAST({column} AS TEXT), '')" for column in columns)
     return f"(SELECT group_concat(r, ',') FROM (SELECT {row} AS r {body}) q)"

@@ -10,7 +10,7 @@ is read from the database on every request.
 
 Per request: the CSRF token (pages are rendered with ``PLACEHOLDER`` and each response gets its own
 masked token, as ``{% csrf_token %}`` would give it), and messages (a request with messages to show
-is rendered and not stored). Bounded by ``PAGE_CACHE_BYTES`` (characters) per process; 0 turns the
+is rendered and not stored). Bounded by ``PAGE_CACHE_BYTES`` per process; 0 turns the
 cache off.
 """
 
@@ -32,18 +32,19 @@ from copilot.ops.requestid import practice_var
 
 # Stands for the CSRF token in a stored page; random per process, so no page content can hold it.
 PLACEHOLDER = f"csrf{secrets.token_hex(30)}"
+PLACEHOLDER_BYTES = PLACEHOLDER.encode()
 
 
 class PageCache:
-    """A least-recently-used map of key → (fingerprint, page), at most ``limit`` characters in all."""
+    """A least-recently-used map of key → (fingerprint, page bytes), at most ``limit`` bytes in all."""
 
     def __init__(self) -> None:
-        self._pages: OrderedDict[Hashable, tuple[str, str]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[str, bytes]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: Hashable, fingerprint: str) -> str | None:
+    def get(self, key: Hashable, fingerprint: str) -> bytes | None:
         with self._lock:
             found = self._pages.get(key)
             if found is None or found[0] != fingerprint:
@@ -53,7 +54,7 @@ class PageCache:
             self.hits += 1
             return found[1]
 
-    def put(self, key: Hashable, fingerprint: str, page: str, limit: int) -> None:
+    def put(self, key: Hashable, fingerprint: str, page: bytes, limit: int) -> None:
         if len(page) > limit // 4:  # one page never pushes out most of the others
             return
         with self._lock:
@@ -156,8 +157,8 @@ def _servable(request: HttpRequest, fingerprint: str | None) -> int:
     return limit
 
 
-def _answer(request: HttpRequest, page: str) -> HttpResponse:
-    return HttpResponse(page.replace(PLACEHOLDER, get_token(request)))
+def _answer(request: HttpRequest, page: bytes) -> HttpResponse:
+    return HttpResponse(page.replace(PLACEHOLDER_BYTES, get_token(request).encode()))
 
 
 def stored(request: HttpRequest, key: Hashable, fingerprint: str | None, actor) -> HttpResponse | None:
@@ -185,6 +186,6 @@ def respond(
         return HttpResponse(render(None))
     page = PAGES.get(key, fingerprint)
     if page is None:
-        page = render(PLACEHOLDER)
+        page = render(PLACEHOLDER).encode()  # stored as the bytes sent: no encoding per answer
         PAGES.put(key, fingerprint, page, limit)
     return _answer(request, page)
