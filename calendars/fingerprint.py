@@ -53,7 +53,8 @@ def rows_sql(columns: list[str], body: str) -> str:
 @functools.lru_cache(maxsize=256)
 def _rows_sql(vendor: str, columns: tuple[str, ...], body: str) -> str:
     if vendor == "postgresql":
-        return f"(SELECT COUNT(*) || ':' || SUM(hashtextextended(ROW({', '.join(columns)})::text, 0)) {body})"
+        # Each column hashed by its type's own hash function (PostgreSQL 14+): no text formatting.
+        return f"(SELECT COUNT(*) || ':' || SUM(hash_record_extended(ROW({', '.join(columns)}), 0)) {body})"
     row = " || '|' || ".join(f"COALESCE(CAST({column} AS TEXT), '')" for column in columns)
     return f"(SELECT group_concat(r, ',') FROM (SELECT {row} AS r {body}) q)"
 

@@ -345,7 +345,7 @@ def test_the_fingerprint_is_one_statement_prepared_once_per_connection(client, w
     def prepared() -> int:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE '%%hashtextext%%'"
+                "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE '%%hash_record_extended%%'"
             )
             return cursor.fetchone()[0]
 
