@@ -105,11 +105,35 @@ M, U, P, A, T, W = (
 
 
 def _book_parts(scope: Scope, *, user_id: int, staff_id: int | None, actor_id: int) -> tuple[list[str], list]:
+    """The book's own parts (``_book_sql``) and their parameters."""
+    cutoff = scope.now - timedelta(days=settings.INVITATION_EXPIRE_DAYS)
+    start, end = datetime_param(scope.start), datetime_param(scope.end)
+    params = [
+        scope.practice_id,
+        *scope.members_params,
+        end,
+        start,
+        *scope.members_params,
+        scope.practice_id,
+        Invitation.State.PENDING.value,
+        datetime_param(cutoff),
+        user_id,
+        staff_id if staff_id is not None else -1,
+        scope.practice_id,
+        actor_id,
+        user_id,
+    ]
+    return _book_sql(connection.vendor, scope.members_sql), params
+
+
+@functools.lru_cache(maxsize=16)
+def _book_sql(vendor: str, members_sql: str) -> list[str]:
     """The book's own parts: its staff (names, roles: picker, tiles, badges), the appointments of the
     members shown in the range (with their type's colour), their working hours, the top bar's counts,
     for the week whether the staff member asked for may be shown, for the team its filter, and the
     viewer's own memberships with their practices (the switcher, the practice's name and zone, the
-    viewer's role: what the view would otherwise read from them)."""
+    viewer's role: what the view would otherwise read from them). The same text for every request
+    of a kind (``members_sql``): built once."""
     q = quote
     mine = rows_sql(
         ["m.id", "m.practice_id", "m.role", "m.is_active", "p.name", "p.time_zone"]
@@ -128,11 +152,11 @@ def _book_parts(scope: Scope, *, user_id: int, staff_id: int | None, actor_id: i
             *("a.staff_id", "a.practice_id", "a.appointment_type_id", "t.colour"),
         ],
         f"FROM {P} p JOIN {A} a ON a.id = p.appointment_id LEFT JOIN {T} t ON t.id = a.appointment_type_id "
-        f"WHERE p.member_id IN ({scope.members_sql}) AND p.{q('start')} < %s AND p.{q('end')} > %s",
+        f"WHERE p.member_id IN ({members_sql}) AND p.{q('start')} < %s AND p.{q('end')} > %s",
     )
     hours = rows_sql(
         ["w.member_id", "w.weekday", "w.start_time", "w.end_time"],
-        f"FROM {W} w WHERE w.member_id IN ({scope.members_sql})",
+        f"FROM {W} w WHERE w.member_id IN ({members_sql})",
     )
     inbox = f"(SELECT COUNT(*) FROM {q(InboxItem._meta.db_table)} WHERE practice_id = %s AND read_at IS NULL)"
     invitations = (
@@ -144,24 +168,7 @@ def _book_parts(scope: Scope, *, user_id: int, staff_id: int | None, actor_id: i
     preference = rows_sql(
         ["shown_member_ids"], f"FROM {q('calendars_teamviewpreference')} WHERE membership_id = %s"
     )
-    cutoff = scope.now - timedelta(days=settings.INVITATION_EXPIRE_DAYS)
-    start, end = datetime_param(scope.start), datetime_param(scope.end)
-    params = [
-        scope.practice_id,
-        *scope.members_params,
-        end,
-        start,
-        *scope.members_params,
-        scope.practice_id,
-        Invitation.State.PENDING.value,
-        datetime_param(cutoff),
-        user_id,
-        staff_id if staff_id is not None else -1,
-        scope.practice_id,
-        actor_id,
-        user_id,
-    ]
-    return [members, appointments, hours, inbox, invitations, staff, preference, mine], params
+    return [members, appointments, hours, inbox, invitations, staff, preference, mine]
 
 
 def _provider_parts(scope: Scope) -> tuple[list[str], list] | None:

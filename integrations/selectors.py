@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection as db
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -124,7 +126,35 @@ def connections_version_sql(*, scope: Scope) -> tuple[str, list]:
     ``now`` stands against the two times ``words.connection_health`` turns on (``retry_after``, and
     ``GOOGLE_BACKOFF_ALERT_MINUTES`` after the last sync): change that rule, change these two."""
     alert = scope.now - timedelta(minutes=settings.GOOGLE_BACKOFF_ALERT_MINUTES)
-    sql = rows_sql(
+    return _connections_sql(db.vendor), [
+        datetime_param(scope.now),
+        datetime_param(alert),
+        scope.practice_id,
+    ]
+
+
+def event_links_version_sql(*, scope: Scope) -> list[tuple[str, list]]:
+    """Parts of a page's fingerprint: the calendar copies (state, error) of the appointments the
+    members shown take part in over the scope's range, and the connections they are told with."""
+    params = [*scope.members_params, datetime_param(scope.end), datetime_param(scope.start)]
+    return [
+        (_event_links_sql(db.vendor, scope.members_sql), params),
+        connections_version_sql(scope=scope),
+    ]
+
+
+def calendars_version_sql(*, scope: Scope) -> tuple[str, list]:
+    """A part of a page's fingerprint: the Google calendars of the members shown, with their
+    ``busy_version`` (bumped with every write of their busy blocks), names and roles."""
+    return _calendars_sql(db.vendor, scope.users_sql), list(scope.members_params)
+
+
+# The parts' SQL is the same text for every request of a kind: built once.
+
+
+@functools.lru_cache(maxsize=16)
+def _connections_sql(vendor: str) -> str:
+    return rows_sql(
         [
             *("n.id", "n.user_id", "n.state", "n.google_email", "n.last_error", "n.retry_after"),
             *("n.last_sync_at", "n.state_changed_at", "n.created"),
@@ -134,28 +164,22 @@ def connections_version_sql(*, scope: Scope) -> tuple[str, list]:
         f"FROM {quote(GoogleConnection._meta.db_table)} n WHERE n.user_id IN "
         f"(SELECT m.user_id FROM {quote(Membership._meta.db_table)} m WHERE m.practice_id = %s)",
     )
-    return sql, [datetime_param(scope.now), datetime_param(alert), scope.practice_id]
 
 
-def event_links_version_sql(*, scope: Scope) -> list[tuple[str, list]]:
-    """Parts of a page's fingerprint: the calendar copies (state, error) of the appointments the
-    members shown take part in over the scope's range, and the connections they are told with."""
-    links = rows_sql(
+@functools.lru_cache(maxsize=16)
+def _event_links_sql(vendor: str, members_sql: str) -> str:
+    return rows_sql(
         ["l.id", "l.appointment_id", "l.member_id", "l.state", "l.last_error"],
         f"FROM {quote(Participant._meta.db_table)} p JOIN {quote(EventLink._meta.db_table)} l "
-        f"ON l.appointment_id = p.appointment_id WHERE p.member_id IN ({scope.members_sql}) "
+        f"ON l.appointment_id = p.appointment_id WHERE p.member_id IN ({members_sql}) "
         f"AND p.{quote('start')} < %s AND p.{quote('end')} > %s",
     )
-    params = [*scope.members_params, datetime_param(scope.end), datetime_param(scope.start)]
-    return [(links, params), connections_version_sql(scope=scope)]
 
 
-def calendars_version_sql(*, scope: Scope) -> tuple[str, list]:
-    """A part of a page's fingerprint: the Google calendars of the members shown, with their
-    ``busy_version`` (bumped with every write of their busy blocks), names and roles."""
-    sql = rows_sql(
+@functools.lru_cache(maxsize=16)
+def _calendars_sql(vendor: str, users_sql: str) -> str:
+    return rows_sql(
         ["c.id", "c.busy_version", "c.summary", "c.is_linked", "c.is_conflict", "c.user_id", "n.state"],
         f"FROM {quote(GoogleCalendar._meta.db_table)} c JOIN {quote(GoogleConnection._meta.db_table)} n "
-        f"ON n.id = c.connection_id WHERE c.user_id IN ({scope.users_sql})",
+        f"ON n.id = c.connection_id WHERE c.user_id IN ({users_sql})",
     )
-    return sql, list(scope.members_params)
