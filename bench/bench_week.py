@@ -34,7 +34,8 @@ World: 10 staff with 200 appointments each (8 a day) and ~500 Google busy blocks
 appointments and ~5,000 blocks in all); a second practice of 50 staff with 10 appointments and 3
 busy blocks each today; a practice of one; practices of 10 and 200 staff for the forms. The
 appointments are written in bulk, with their owners' participant rows (``common.add_participants``:
-the pages read appointments through them; without them the pages showed none).
+the pages read appointments through them; without them the pages showed none) and, in the week and
+team-day practices, a synced Google copy each (``synced``: every tile has its sync badge).
 
     python bench/bench_week.py [--quick]
 """
@@ -54,6 +55,21 @@ from bench import common
 
 TEAM = 50
 BUSY_HOURS = (6, 8, 9, 10, 12, 14, 16, 18, 20)  # a busy block at half past each: 9 a day
+
+
+def synced(appointments: list) -> list:
+    """Each appointment's copy in its owner's Google calendar, synced, as the booking hooks and the
+    push leave it: the tiles carry their sync badge, and the pages read the copies as in use."""
+    from integrations.models import EventLink
+
+    EventLink.objects.bulk_create(
+        [
+            EventLink(appointment=a, member_id=a.staff_id, state=EventLink.State.SYNCED, needs_push=False)
+            for a in appointments
+        ],
+        batch_size=1000,
+    )
+    return appointments
 
 
 def add_busy(members, first_day, days: int) -> None:
@@ -319,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     staff = common.make_staff(practice, 10)
     today = timezone.now().astimezone(practice.zone).date()
     for member in staff:
-        common.add_participants(common.upcoming_appointments(member, 200, per_day=8, first_day=-14))
+        synced(common.add_participants(common.upcoming_appointments(member, 200, per_day=8, first_day=-14)))
     add_busy(staff, today - timedelta(days=28), 56)
     [desk] = common.make_staff(practice, 1, prefix="desk", role=Membership.Role.ADMIN)
     meter = Meter(admin_client(desk), runs)
@@ -350,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     team = common.make_staff(team_practice, TEAM - 1)
     [team_desk] = common.make_staff(team_practice, 1, prefix="desk", role=Membership.Role.ADMIN)
     for member in team:
-        common.add_participants(common.upcoming_appointments(member, 10, per_day=10, first_day=0))
+        synced(common.add_participants(common.upcoming_appointments(member, 10, per_day=10, first_day=0)))
     add_busy([*team, team_desk], today, 1)
     team_url = f"/calendars/team/?date={today}"
     team_meter = Meter(admin_client(team_desk), runs)
