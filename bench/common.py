@@ -413,3 +413,19 @@ def quick_flag(argv: list[str] | None = None) -> bool:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small numbers: a smoke run, not a measurement")
     return parser.parse_args(argv).quick
+
+
+def add_participants(appointments: list) -> list:
+    """The owner's ``Participant`` row for each appointment made by ``upcoming_appointments`` (which
+    writes without the booking services): without them the book's pages, which read people's
+    appointments through their participations, show none of them."""
+    from calendars.models import Participant
+
+    Participant.objects.bulk_create(
+        [
+            Participant(appointment=a, member_id=a.staff_id, is_owner=True, start=a.start, end=a.end)
+            for a in appointments
+        ],
+        batch_size=500,
+    )
+    return appointments

@@ -47,6 +47,10 @@ class BusySource(Protocol):
     def spans(self, *, member: Membership, start: datetime, end: datetime) -> Iterable[Span]:
         """The same time as ``intervals``, as bare epoch-second spans (what availability needs, fast)."""
 
+    # Optional: ``version_sql(*, scope: calendars.fingerprint.Scope) -> list[tuple[str, list]]``, SQL
+    # subqueries whose answer changes whenever what ``intervals`` gives for the scope does (the week and
+    # team pages' stored copies, calendars/page_cache.py). Without it those pages are always drawn.
+
     def ensure_fresh(self, *, member: Membership, start: datetime, end: datetime) -> FreshnessWarning | None:
         """Make stored busy time trustworthy for [start, end) before a booking, if it is stale.
 

@@ -40,6 +40,10 @@ class SyncStatusProvider(Protocol):
     def statuses(self, *, appointment_ids: list[int]) -> dict[int, list[SyncStatus]]:
         """Appointment id → its copies' statuses, for every id the provider knows, in one query."""
 
+    # Optional: ``version_sql(*, scope: calendars.fingerprint.Scope) -> list[tuple[str, list]]``, SQL
+    # subqueries whose answer changes whenever the statuses of the appointments in the scope do (the
+    # week and team pages' stored copies). Without it those pages are always drawn.
+
 
 _providers: list[SyncStatusProvider] = []
 

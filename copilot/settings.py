@@ -207,6 +207,10 @@ ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", False)
 # adapter puts the IP into the key, so a stranger's guesses cannot lock the real person out.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
 INVITATION_EXPIRE_DAYS = 7
+
+# The week and team views keep rendered pages per process while one query says nothing they show
+# changed (calendars/page_cache.py, docs/ARCHITECTURE.md): at most this many bytes; 0 turns it off.
+PAGE_CACHE_BYTES = int(env("PAGE_CACHE_BYTES", str(32 * 1024 * 1024)))
 # Behind a TLS-terminating proxy the client's address is the last X-Forwarded-For hop.
 ALLAUTH_TRUSTED_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY") else 0
 SOCIALACCOUNT_ADAPTER = "integrations.google.oauth.SocialAccountAdapter"

@@ -18,12 +18,14 @@ from django.utils import timezone
 
 from calendars.busy import BUSY, BusyInterval, FreshnessWarning
 from calendars.expressions import EpochSeconds
+from calendars.fingerprint import Scope
 from calendars.selectors import member_appointment_times, subtract
 from copilot.accounts.models import Membership
 
 from . import services
 from .google import client
 from .models import BusyBlock, GoogleCalendar, GoogleConnection
+from .selectors import calendars_version_sql
 
 logger = logging.getLogger(__name__)
 SPANS_CACHE_SECONDS = 300
@@ -139,6 +141,10 @@ class GoogleBusySource:
             spans = list(blocks.values_list(EpochSeconds("start"), EpochSeconds("end")))
             cache.set(key, spans, timeout=SPANS_CACHE_SECONDS)
         return spans
+
+    def version_sql(self, *, scope: Scope) -> list[tuple[str, list]]:
+        """The page fingerprint's part for busy time (``calendars.fingerprint``): the calendars read."""
+        return [calendars_version_sql(scope=scope)]
 
     def ensure_fresh(self, *, member: Membership, start: datetime, end: datetime) -> FreshnessWarning | None:
         """When a connection's data is older than ``GOOGLE_STALE_MINUTES``, ask Google's freeBusy live.

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from calendars.fingerprint import Scope
 from copilot.accounts.member_status import MemberStatus
 from copilot.accounts.models import Practice
 
 from .google.oauth import connect_url
-from .selectors import connection_states_for_practice
+from .selectors import connection_states_for_practice, connections_version_sql
 from .words import NOT_CONNECTED, words_for
 
 
 class GoogleConnectionStatus:
     """The ``MemberStatusProvider`` for Google: the batch selector, two queries per page."""
+
+    def version_sql(self, *, scope: Scope) -> list[tuple[str, list]]:
+        """The page fingerprint's part for connection states (``calendars.fingerprint``)."""
+        return [connections_version_sql(scope=scope)]
 
     def statuses(self, *, practice: Practice, member_ids: list[int]) -> dict[int, MemberStatus]:
         states = connection_states_for_practice(practice=practice)

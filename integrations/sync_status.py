@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, Subquery
 
+from calendars.fingerprint import Scope
 from calendars.sync_status import FAILED, SYNCED, UNCONNECTED, WAITING, SyncStatus
 
 from .models import EventLink, GoogleConnection
+from .selectors import event_links_version_sql
 from .words import NOT_CONNECTED, connection_health, words_for
 
 LinkState = EventLink.State
@@ -41,6 +43,10 @@ class _Connection:
 class GoogleSyncStatus:
     """The book's ``SyncStatusProvider`` for Google: every copy's link state, with its person's
     connection (the one needing attention first) read in the same query."""
+
+    def version_sql(self, *, scope: Scope) -> list[tuple[str, list]]:
+        """The page fingerprint's part for sync badges (``calendars.fingerprint``)."""
+        return event_links_version_sql(scope=scope)
 
     def statuses(self, *, appointment_ids: list[int]) -> dict[int, list[SyncStatus]]:
         live = (

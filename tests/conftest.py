@@ -186,11 +186,14 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache(request):
-    """Each test starts with empty caches (database ids can repeat between tests on SQLite).
+    """Each test starts with empty caches (database ids can repeat between tests on SQLite), the
+    book's rendered pages (calendars.page_cache) included.
 
     The shared "default" cache is a database table, so it is only there for tests with a database.
     """
     from django.core.cache import caches
+
+    from calendars.page_cache import ACTORS, PAGES
 
     uses_db = bool(
         {"db", "transactional_db", "live_server"} & set(request.fixturenames)
@@ -201,6 +204,8 @@ def _empty_cache(request):
 
     def clear():
         caches["local"].clear()
+        PAGES.clear()
+        ACTORS.clear()
         if uses_db:
             caches["default"].clear()
 

@@ -36,6 +36,10 @@ class MemberStatusProvider(Protocol):
     def statuses(self, *, practice: Practice, member_ids: list[int]) -> dict[int, MemberStatus]:
         """Membership id → status for those of ``member_ids`` the provider knows, in one query."""
 
+    # Optional: ``version_sql(*, scope) -> list[tuple[str, list]]`` (``scope``: the book's
+    # ``calendars.fingerprint.Scope``), SQL subqueries whose answer changes whenever these statuses
+    # do (the week and team pages' stored copies). Without it those pages are always drawn.
+
 
 _providers: list[MemberStatusProvider] = []
 

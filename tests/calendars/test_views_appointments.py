@@ -367,3 +367,32 @@ def test_list_over_htmx_returns_the_results_partial(client, alice):
     response = login(client, alice).get("/calendars/list/", {"status": "booked"}, **HTMX)
     assertTemplateUsed(response, "calendars/partials/appointment_list.html")
     assertTemplateNotUsed(response, "base.html")
+
+
+def test_the_unfiltered_list_costs_the_same_queries_for_3_and_30_staff(client, alice, bob, dora):
+    """Its banner covers everyone in the practice but loads only the members it names."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations.models import GoogleConnection
+    from tests.conftest import make_member
+
+    GoogleConnection.objects.create(
+        user=bob.user,
+        google_uid="uid-bob",
+        google_email="bob@a.test",
+        state=GoogleConnection.State.NEEDS_RECONNECT,
+    )
+    login(client, alice)
+
+    def queries() -> tuple[int, str]:
+        with CaptureQueriesContext(db) as captured:
+            html = client.get("/calendars/list/").content.decode()
+        return len(captured), html.split('id="connection-banner"')[1].split("</div>")[0]
+
+    few, banner = queries()
+    assert "Bob should reconnect" in banner and "Dora" not in banner
+    for number in range(27):
+        make_member(alice.practice, f"staff{number}@a.test")
+    many, banner = queries()
+    assert many == few and "Bob should reconnect" in banner and "Staff0" not in banner

@@ -111,12 +111,35 @@ def test_the_team_view_costs_the_same_queries_for_5_and_50_staff(
     login(client, alice)
     add_staff(practice_a, 0, 4)  # with alice: 5
     five = team_queries(client, span, 5)
+    shown_again = team_queries(client, span, 5)  # unchanged: the stored page (calendars/page_cache.py)
     add_staff(practice_a, 4, 49)  # with alice: 50
     with django_assert_num_queries(five):
         response = client.get(TEAM, {"date": "2026-11-23", "span": span})
     html = response.content.decode()
     assert "Check-up: Patient 48" in html or "Patient 48 · Check-up" in html
-    assert team_queries(client, span, 50) == five
+    assert team_queries(client, span, 50) == shown_again == 3  # session, user, fingerprint
+
+
+def test_the_team_day_costs_the_same_queries_for_1_and_50_staff(client, alice, practice_a):
+    """Drawn: 13 (session, user, memberships, fingerprint, the filter, members, appointments, badges,
+    calendars, busy blocks, working hours, connection states: two), for one person or fifty; shown
+    again: 3."""
+    start = local(practice_a, 2026, 11, 23, 8)
+    appointment_book(
+        practice=practice_a,
+        staff=alice,
+        start=start,
+        end=start + timedelta(minutes=30),
+        title="Check-up: Ana",
+        created_by=alice.user,
+    )
+    google_busy(alice, start + timedelta(hours=4), start + timedelta(hours=5), "Gym")
+    login(client, alice)
+    alone = team_queries(client, "day", 1)
+    assert team_queries(client, "day", 1) == 3
+    add_staff(practice_a, 0, 49)
+    assert team_queries(client, "day", 50) == alone == 13
+    assert team_queries(client, "day", 50) == 3
 
 
 @freeze_time("2026-11-23 12:00:00")

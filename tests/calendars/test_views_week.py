@@ -164,13 +164,34 @@ def test_week_of_an_unknown_staff_member_is_not_found(client, alice):
 def test_the_week_costs_the_same_queries_however_full_it_is(
     client, alice, bob, book, count, django_assert_num_queries
 ):
-    """Session, user, memberships, the practice's staff (the picker and whose week), appointments, their
-    sync badges, Google calendars (their busy blocks would be one more), working hours, the member's
-    connection status, open invitations, unread changes from Google: twelve, at any size."""
+    """Drawn: session, user, memberships, the page's fingerprint (with the top bar's counts), the
+    practice's staff (the picker and whose week), appointments, their sync badges, Google calendars
+    (their busy blocks would be one more), working hours, the member's connection status (two):
+    eleven, at any size. Shown again unchanged (calendars/page_cache.py): session, user, fingerprint
+    (whom the viewer was last seen as is checked by the fingerprint, not read again)."""
     for number in range(count):
         start = local(alice.practice, 2026, 11, 23 + number % 5, 9 + number // 5)
         book(bob, start, start.replace(minute=30), title=f"Patient {number}")
     login(client, alice)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         answer = client.get(WEEK, {"staff": bob.pk, "date": "2026-11-25"})
     assert len(BLOCK.findall(answer.content.decode())) == count
+    with django_assert_num_queries(3):
+        again = client.get(WEEK, {"staff": bob.pk, "date": "2026-11-25"})
+    assert len(BLOCK.findall(again.content.decode())) == count
+
+
+def test_an_empty_week_costs_ten_queries_drawn_and_three_shown_again(
+    client, alice, bob, django_assert_num_queries
+):
+    """Drawn: session, user, memberships, the fingerprint, the staff, appointments (none), Google
+    calendars (none: no busy blocks to read), working hours, connection status (two). Shown again
+    unchanged: session, user and the fingerprint."""
+    login(client, alice)
+    with django_assert_num_queries(10):
+        drawn = client.get(WEEK, {"staff": bob.pk, "date": "2027-06-02"})
+    with django_assert_num_queries(3):
+        again = client.get(WEEK, {"staff": bob.pk, "date": "2027-06-02"})
+    assert again.content == drawn.content.replace(
+        drawn.content.split(b'"X-CSRFToken": "')[1][:64], again.content.split(b'"X-CSRFToken": "')[1][:64]
+    )
