@@ -10,6 +10,7 @@ def _wanted() -> list[dict]:
             "name": "Google: poll connections",
             "func": "integrations.tasks.poll_connections",
             "minutes": 1,  # each run polls one slice: every connection once per GOOGLE_POLL_MINUTES
+            "intended_date_kwarg": "intended",  # the run's planned minute: runs tile the interval
         },
         {"name": "Google: renew push channels", "func": "integrations.tasks.renew_channels", "minutes": 60},
         {
@@ -33,5 +34,6 @@ def install_schedules(**kwargs) -> None:
                 "schedule_type": Schedule.MINUTES,
                 "minutes": item["minutes"],
                 "repeats": -1,
+                "intended_date_kwarg": item.get("intended_date_kwarg"),
             },
         )

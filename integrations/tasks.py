@@ -4,6 +4,8 @@ safe to run twice. Nothing imports this module; work is enqueued by name through
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from .google import channels, outbox, pull, push, resync
 from .models import GoogleConnection
 from .services import connection_check_health
@@ -54,10 +56,12 @@ def drain_outboxes() -> int:
     return outbox.drain_outboxes()
 
 
-def poll_connections() -> int:
+def poll_connections(intended: str | None = None) -> int:
     """The safety net under push notifications: every minute, the pulls of that minute's slice of
-    active connections (each connection once per ``GOOGLE_POLL_MINUTES``, spread over it)."""
-    return pull.poll_due()
+    active connections (each connection once per ``GOOGLE_POLL_MINUTES``, spread over it), each
+    enqueued at its own second. ``intended`` is the run's planned time (the schedule passes it)."""
+    planned = datetime.fromisoformat(intended) if intended else None
+    return pull.poll_due(now=planned, pace=True)
 
 
 def renew_channels() -> int:

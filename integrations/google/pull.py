@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -496,6 +497,10 @@ def _connections_to_pull():
 
 
 POLL_TICK_SECONDS = 60  # the poll schedule's period: each tick enqueues one slice of the interval
+# How long after its planned minute a run sends its first pull. django-q2's scheduler looks for
+# due schedules every 30 s, so a run starts up to ~30 s late; sending each pull this long after its
+# slot makes every run's sends line up with the previous run's, whatever each run's lateness.
+POLL_PACE_DELAY_SECONDS = 30
 
 
 def poll_slot(connection_id: int, interval_seconds: int) -> int:
@@ -503,20 +508,44 @@ def poll_slot(connection_id: int, interval_seconds: int) -> int:
     return (connection_id * 2654435761) % 2**32 % interval_seconds
 
 
-def poll_due(now: datetime | None = None) -> int:
+def poll_due(
+    now: datetime | None = None, *, pace: bool = False, sleep: Callable[[float], object] = time.sleep
+) -> int:
     """Every minute: enqueue the pulls of the connections whose slot falls in this minute.
 
     Each connection is polled once per ``GOOGLE_POLL_MINUTES``, at its own fixed offset, so the
     polls of 10,000 connections spread evenly over the interval instead of arriving together
-    (no thundering herd; docs/SCALING.md). Returns how many were enqueued.
+    (no thundering herd; docs/SCALING.md). ``now`` is the run's planned time (the schedule passes
+    it: planned times are exactly a minute apart, so successive runs tile the interval however
+    late each starts). With ``pace`` each pull is enqueued at its own moment,
+    ``POLL_PACE_DELAY_SECONDS`` after the planned time plus its slot's offset in the minute (the
+    connections of one second spread over that second), not the minute's slice at once: a burst
+    of 2,000 pulls every minute would idle the workers for most of the minute and queue every
+    push behind it. A run that starts later than the delay sends what is overdue at once and
+    paces the rest. The paced run keeps one worker for about a minute, mostly asleep. Returns
+    how many were enqueued.
     """
     interval = max(settings.GOOGLE_POLL_MINUTES * 60, POLL_TICK_SECONDS)
-    tick = int((now or timezone.now()).timestamp()) // POLL_TICK_SECONDS * POLL_TICK_SECONDS
+    planned = (now or timezone.now()).timestamp()
+    tick = int(planned) // POLL_TICK_SECONDS * POLL_TICK_SECONDS
     low = tick % interval
-    ids = [pk for pk in _connections_to_pull() if low <= poll_slot(pk, interval) < low + POLL_TICK_SECONDS]
-    for connection_id in ids:
-        queue.send_pull(connection_id)
-    return len(ids)
+    by_second: dict[int, list[int]] = {}
+    for pk in _connections_to_pull():
+        slot = poll_slot(pk, interval)
+        if low <= slot < low + POLL_TICK_SECONDS:
+            by_second.setdefault(slot - low, []).append(pk)
+    sent = 0
+    for second in sorted(by_second):
+        ids = sorted(by_second[second])
+        for number, connection_id in enumerate(ids):
+            if pace:
+                at = planned + POLL_PACE_DELAY_SECONDS + second + number / len(ids)
+                wait = at - timezone.now().timestamp()
+                if wait > 0:
+                    sleep(wait)
+            queue.send_pull(connection_id)
+            sent += 1
+    return sent
 
 
 def poll_all() -> int:

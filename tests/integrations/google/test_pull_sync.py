@@ -160,6 +160,67 @@ def test_each_connection_is_polled_once_per_interval(google, connected, settings
     assert google.api_requests() == 2 * 2  # two idle polls of its two calendars
 
 
+def many_connections(count: int) -> list[int]:
+    from copilot.accounts.models import User
+
+    users = User.objects.bulk_create(User(email=f"p{n}@poll.test") for n in range(count))
+    made = GoogleConnection.objects.bulk_create(
+        GoogleConnection(user=u, google_uid=f"uid{n}", state=GoogleConnection.State.ACTIVE)
+        for n, u in enumerate(users)
+    )
+    return [c.pk for c in made]
+
+
+def paced_run(monkeypatch, planned: datetime, started: datetime) -> list[tuple[float, int]]:
+    """Run the paced poll of the minute planned at ``planned``, starting at ``started``: (when each
+    pull was enqueued, in seconds after ``planned``, and its connection)."""
+    from freezegun import freeze_time
+
+    from integrations import queue
+
+    sent: list[tuple[float, int]] = []
+    with freeze_time(started) as clock:
+        monkeypatch.setattr(
+            queue, "send_pull", lambda pk, **kw: sent.append(((timezone.now() - planned).total_seconds(), pk))
+        )
+        pull.poll_due(now=planned, pace=True, sleep=lambda seconds: clock.tick(seconds))
+    return sent
+
+
+def test_a_minute_of_polls_is_enqueued_one_pull_at_a_time_not_at_once(settings, monkeypatch):
+    """Issue 15: a minute's slice arriving in one burst idles the workers for the rest of the minute
+    and queues every push behind it. Paced, each pull leaves at its own moment: 30 s (the
+    scheduler's lateness) after the planned minute plus its slot's offset, every second carrying
+    its share."""
+    from collections import Counter
+
+    settings.GOOGLE_POLL_MINUTES = 1  # every connection falls in every minute
+    ids = many_connections(600)
+    planned = datetime(2026, 1, 5, 9, 0, 17, tzinfo=UTC)
+
+    sent = paced_run(monkeypatch, planned, started=planned + timedelta(seconds=12))
+
+    assert sorted(pk for _, pk in sent) == sorted(ids), "each connection once"
+    assert all(30 <= at < 90 for at, _ in sent)
+    per_second = Counter(int(at) for at, _ in sent)
+    assert len(per_second) == 60 and max(per_second.values()) <= 1.5 * 600 / 60
+    for pk in ids:  # each at its own slot's second, every run alike
+        assert int(dict((p, at) for at, p in sent)[pk]) == 30 + pull.poll_slot(pk, 60)
+
+
+def test_a_run_that_starts_late_sends_the_overdue_pulls_and_paces_the_rest(settings, monkeypatch):
+    settings.GOOGLE_POLL_MINUTES = 1
+    ids = many_connections(600)
+    planned = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+
+    sent = paced_run(monkeypatch, planned, started=planned + timedelta(seconds=50))
+
+    assert sorted(pk for _, pk in sent) == sorted(ids)
+    overdue = [at for at, pk in sent if 30 + pull.poll_slot(pk, 60) < 50]
+    assert overdue and all(at == 50 for at in overdue)
+    assert all(at == 30 + pull.poll_slot(pk, 60) + (at % 1) for at, pk in sent if at > 50)
+
+
 def test_channels_opened_together_expire_spread_over_hours(settings):
     """Issue 15: channel renewals (hourly job, a day ahead) do not come all at once."""
     settings.GOOGLE_CHANNEL_TTL_SECONDS = 7 * 24 * 3600

@@ -24,6 +24,8 @@ def test_migrate_installs_each_schedule_once():
     poll = Schedule.objects.get(func="integrations.tasks.poll_connections")
     # Every minute since issue 15: each run polls one slice of the connections (pull.poll_due).
     assert (poll.schedule_type, poll.minutes, poll.repeats) == (Schedule.MINUTES, 1, -1)
+    # Each run is told its planned minute, so runs tile the interval however late they start.
+    assert poll.intended_date_kwarg == "intended"
 
 
 def test_the_health_check_task_moves_a_revoked_connection_to_needs_reconnect(bob, connect, google):
