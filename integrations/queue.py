@@ -10,7 +10,11 @@ along through django-q2's ``pre_enqueue`` signal (``copilot/ops/requestid.py``).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
+
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
 TASKS = "integrations.tasks"
@@ -53,3 +57,21 @@ def send_push(connection_id: int) -> None:
 def send_pull(connection_id: int, *, full: bool = False) -> None:
     """Pull every selected calendar of the connection; ``full`` also drops tokens and heals channels."""
     _send("pull_connection", connection_id, full=full)
+
+
+def send_paced(
+    sends: Iterable[tuple[float, Callable[[], None]]], *, sleep: Callable[[float], object] = time.sleep
+) -> int:
+    """Call each ``send`` at its moment (a Unix time), earliest first; those already due at once.
+
+    The schedules' fan-outs (polls, the outbox drain) use it so Google and the workers see a
+    steady stream instead of one burst per run. Returns how many were sent.
+    """
+    sent = 0
+    for at, send in sorted(sends, key=lambda item: item[0]):
+        wait = at - timezone.now().timestamp()
+        if wait > 0:
+            sleep(wait)
+        send()
+        sent += 1
+    return sent

@@ -18,13 +18,19 @@ def _wanted() -> list[dict]:
             "func": "integrations.tasks.check_all_connections",
             "minutes": 6 * 60,
         },
-        {"name": "Google: daily reconcile", "func": "integrations.tasks.reconcile_daily", "minutes": 24 * 60},
     ]
+
+
+# Schedules of earlier versions, removed when migrate runs. The daily reconcile enqueued a full
+# pull of every connection at once; each connection's poll now makes it once a day (pull.daily_full_pull).
+RETIRED = ["Google: daily reconcile"]
 
 
 def install_schedules(**kwargs) -> None:
     """Create or update the schedules by name; never duplicates, never replays missed runs."""
     from django_q.models import Schedule
+
+    Schedule.objects.filter(name__in=RETIRED).delete()
 
     for item in _wanted():
         Schedule.objects.update_or_create(

@@ -52,8 +52,8 @@ def check_connection(connection_id: int) -> str:
 
 
 def drain_outboxes() -> int:
-    """Push every connection with waiting changes whose backoff has passed."""
-    return outbox.drain_outboxes()
+    """Push every connection with waiting changes whose backoff has passed (spread over the minute)."""
+    return outbox.drain_outboxes(pace=True)
 
 
 def poll_connections(intended: str | None = None) -> int:
@@ -78,5 +78,6 @@ def check_all_connections() -> int:
 
 
 def reconcile_daily() -> int:
-    """Once a day: a full pull of every active connection (catches anything missed)."""
+    """A full pull of every active connection at once. No longer scheduled (each connection's
+    daily full pull rides on its own poll: ``pull.daily_full_pull``); kept for tasks queued before."""
     return pull.reconcile_all()

@@ -2,7 +2,8 @@
 
 ``events.list`` with a sync token, page by page: our own events go to ``conflicts`` (which changes
 the book through its services), everything else becomes ``BusyBlock`` rows. Free/busy-only
-calendars are read with ``freeBusy``. Polling and the daily reconcile are scheduled here.
+calendars are read with ``freeBusy``. Polling and the daily reconcile (a full pull in each
+connection's own poll once a day) are scheduled here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +27,7 @@ from copilot.accounts.models import Membership
 from .. import queue, services
 from ..models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection
 from . import client, conflicts
-from .channels import ensure_channel, stop_channels_for
+from .channels import ensure_channel, live_channel_expiry, renew_channel_when_due, stop_channels_for
 from .events import (
     MalformedEvent,
     appointment_id_of,
@@ -450,8 +452,13 @@ def pull_account(connection_id: int, *, ensure_channels: bool = False, full: boo
     Stops channels left on calendars that are no longer selected; with ``ensure_channels`` and
     a ``PUBLIC_BASE_URL``, opens missing push channels. Records success or failure on the connection.
     """
-    # One query for the connection and its calendars (an idle poll costs 2 + one per calendar).
-    calendars = list(GoogleCalendar.objects.select_related("connection").filter(connection_id=connection_id))
+    # One query for the connection, its calendars and when their channels expire (an idle poll
+    # costs 3 queries in all).
+    calendars = list(
+        GoogleCalendar.objects.select_related("connection")
+        .annotate(channel_expires=live_channel_expiry())
+        .filter(connection_id=connection_id)
+    )
     if calendars:
         connection = calendars[0].connection
         for calendar in calendars:
@@ -477,6 +484,9 @@ def pull_account(connection_id: int, *, ensure_channels: bool = False, full: boo
             _store_bookkeeping(deferred)
         due = [c for c in selected if not c.can_list_events and (full or _free_busy_due(c, now))]
         counts.update(refresh_free_busy(session, due))
+        for calendar in selected:
+            if renew_channel_when_due(session, calendar):
+                counts["channels_renewed"] += 1
         if ensure_channels:
             for calendar in selected:
                 counts["channels_opened"] += bool(ensure_channel(session, calendar))
@@ -508,6 +518,20 @@ def poll_slot(connection_id: int, interval_seconds: int) -> int:
     return (connection_id * 2654435761) % 2**32 % interval_seconds
 
 
+DAY_SECONDS = 24 * 3600
+
+
+def daily_full_pull(connection_id: int, tick: int, interval_seconds: int) -> bool:
+    """Whether the connection's poll in the interval holding ``tick`` is its full pull of the day.
+
+    Each connection has its own interval of the day (a second hash, independent of its poll
+    slot), so the daily reconcile of 10,000 connections is ~35 full pulls per 5-minute interval,
+    not 10,000 at once.
+    """
+    turns = max(1, DAY_SECONDS // interval_seconds)
+    return (tick // interval_seconds) % turns == (connection_id * 2246822519) % 2**32 % turns
+
+
 def poll_due(
     now: datetime | None = None, *, pace: bool = False, sleep: Callable[[float], object] = time.sleep
 ) -> int:
@@ -515,7 +539,9 @@ def poll_due(
 
     Each connection is polled once per ``GOOGLE_POLL_MINUTES``, at its own fixed offset, so the
     polls of 10,000 connections spread evenly over the interval instead of arriving together
-    (no thundering herd; docs/SCALING.md). ``now`` is the run's planned time (the schedule passes
+    (no thundering herd; docs/SCALING.md). Once a day a connection's poll is a full pull that
+    also heals its push channels (``daily_full_pull``: the daily reconcile, spread over the day).
+    ``now`` is the run's planned time (the schedule passes
     it: planned times are exactly a minute apart, so successive runs tile the interval however
     late each starts). With ``pace`` each pull is enqueued at its own moment,
     ``POLL_PACE_DELAY_SECONDS`` after the planned time plus its slot's offset in the minute (the
@@ -534,18 +560,13 @@ def poll_due(
         slot = poll_slot(pk, interval)
         if low <= slot < low + POLL_TICK_SECONDS:
             by_second.setdefault(slot - low, []).append(pk)
-    sent = 0
-    for second in sorted(by_second):
-        ids = sorted(by_second[second])
-        for number, connection_id in enumerate(ids):
-            if pace:
-                at = planned + POLL_PACE_DELAY_SECONDS + second + number / len(ids)
-                wait = at - timezone.now().timestamp()
-                if wait > 0:
-                    sleep(wait)
-            queue.send_pull(connection_id)
-            sent += 1
-    return sent
+    sends = []
+    for second, ids in by_second.items():
+        for number, connection_id in enumerate(sorted(ids)):
+            at = planned + POLL_PACE_DELAY_SECONDS + second + number / len(ids) if pace else 0.0
+            full = daily_full_pull(connection_id, tick, interval)
+            sends.append((at, partial(queue.send_pull, connection_id, full=full)))
+    return queue.send_paced(sends, sleep=sleep)
 
 
 def poll_all() -> int:
@@ -560,7 +581,8 @@ def poll_all() -> int:
 
 
 def reconcile_all() -> int:
-    """Daily: a full pull of every active connection (catches anything missed), healing channels."""
+    """A full pull of every active connection at once, healing channels (by hand, e.g. after an
+    outage; the daily one is spread over the polls: ``daily_full_pull``)."""
     ids = list(_connections_to_pull())
     for connection_id in ids:
         queue.send_pull(connection_id, full=True)
