@@ -187,6 +187,11 @@ def get_stats(app: Emulator, req: Request) -> Response:
     return json_response(app.stats.to_json())
 
 
+def stats_per_second(app: Emulator, req: Request) -> Response:
+    """`{"seconds": {"<unix second>": n}}`: requests counted in `total`, by the second they came."""
+    return json_response({"seconds": app.stats.per_second()})
+
+
 def reset_stats(app: Emulator, req: Request) -> Response:
     app.stats.reset()
     return json_response(app.stats.to_json())
@@ -294,6 +299,7 @@ ROUTES = [
     ("GET", "/_emulator/faults", get_faults),
     ("POST", "/_emulator/expire-sync-tokens", expire_sync_tokens),
     ("GET", "/_emulator/stats", get_stats),
+    ("GET", "/_emulator/stats/seconds", stats_per_second),
     ("POST", "/_emulator/stats/reset", reset_stats),
     ("GET", "/_emulator/state", state),
     ("POST", "/_emulator/clients", register_client),
