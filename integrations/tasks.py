@@ -4,7 +4,10 @@ safe to run twice. Nothing imports this module; work is enqueued by name through
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
 
 from .google import channels, outbox, pull, push, resync
 from .models import GoogleConnection
@@ -69,8 +72,15 @@ def renew_channels() -> int:
 
 
 def check_all_connections() -> int:
+    """Every 6 hours: refresh the token and re-read the scopes of each connection that polling does
+    not vouch for. An active connection synced within ``GOOGLE_STALE_MINUTES`` has just used its
+    grant (a revoked one fails its next poll and moves to needs-reconnect there), so it is skipped:
+    at 10,000 connections one task refreshing every token would outlast the task timeout."""
+    fresh = timezone.now() - timedelta(minutes=settings.GOOGLE_STALE_MINUTES)
     ids = list(
-        GoogleConnection.objects.exclude(state=GoogleConnection.State.UNLINKED).values_list("pk", flat=True)
+        GoogleConnection.objects.exclude(state=GoogleConnection.State.UNLINKED)
+        .exclude(state=GoogleConnection.State.ACTIVE, last_sync_at__gte=fresh)
+        .values_list("pk", flat=True)
     )
     for connection_id in ids:
         check_connection(connection_id)

@@ -54,3 +54,22 @@ def test_the_health_check_task_moves_a_revoked_connection_to_needs_reconnect(bob
     )
     assert tasks.check_all_connections() == 1
     assert GoogleConnection.objects.get(pk=connection.pk).state == "needs_reconnect"
+
+
+def test_the_health_check_leaves_connections_their_polls_vouch_for(bob, dora, connect, google):
+    """Issue 15: at 10,000 connections one task refreshing every token outlasts the task timeout.
+    An active connection that synced recently has just used its grant: no refresh for it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import GoogleConnection
+
+    polled, stale = connect(bob), connect(dora)
+    GoogleConnection.objects.filter(pk=polled.pk).update(last_sync_at=timezone.now() - timedelta(minutes=5))
+    GoogleConnection.objects.filter(pk=stale.pk).update(last_sync_at=timezone.now() - timedelta(hours=2))
+    google.reset_stats()
+
+    assert tasks.check_all_connections() == 1
+
+    assert sum(google.stats()["requests"].get("POST /token", {}).values()) == 1
