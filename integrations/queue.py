@@ -59,18 +59,26 @@ def send_pull(connection_id: int, *, full: bool = False) -> None:
     _send("pull_connection", connection_id, full=full)
 
 
+# Fewer sends than this go at once: the workers clear such a burst in a second or two, and
+# pacing it would keep a worker asleep for most of a minute (a small deployment has few).
+PACE_AT_LEAST = 60
+
+
 def send_paced(
     sends: Iterable[tuple[float, Callable[[], None]]], *, sleep: Callable[[float], object] = time.sleep
 ) -> int:
     """Call each ``send`` at its moment (a Unix time), earliest first; those already due at once.
 
     The schedules' fan-outs (polls, the outbox drain) use it so Google and the workers see a
-    steady stream instead of one burst per run. Returns how many were sent.
+    steady stream instead of one burst per run; fewer than ``PACE_AT_LEAST`` go at once.
+    Returns how many were sent.
     """
+    sends = sorted(sends, key=lambda item: item[0])
+    pace = len(sends) >= PACE_AT_LEAST
     sent = 0
-    for at, send in sorted(sends, key=lambda item: item[0]):
+    for at, send in sends:
         wait = at - timezone.now().timestamp()
-        if wait > 0:
+        if pace and wait > 0:
             sleep(wait)
         send()
         sent += 1

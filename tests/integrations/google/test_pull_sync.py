@@ -207,6 +207,16 @@ def test_a_minute_of_polls_is_enqueued_one_pull_at_a_time_not_at_once(settings, 
         assert int(dict((p, at) for at, p in sent)[pk]) == 30 + pull.poll_slot(pk, 60)
 
 
+def test_a_small_slice_goes_at_once_without_keeping_a_worker_asleep(settings, monkeypatch):
+    settings.GOOGLE_POLL_MINUTES = 1
+    ids = many_connections(59)  # under queue.PACE_AT_LEAST: cleared by the workers in a moment
+    planned = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+
+    sent = paced_run(monkeypatch, planned, started=planned)
+
+    assert sorted(pk for _, pk in sent) == sorted(ids) and {at for at, _ in sent} == {0}
+
+
 def test_a_run_that_starts_late_sends_the_overdue_pulls_and_paces_the_rest(settings, monkeypatch):
     settings.GOOGLE_POLL_MINUTES = 1
     ids = many_connections(600)
