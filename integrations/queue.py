@@ -65,16 +65,19 @@ PACE_AT_LEAST = 60
 
 
 def send_paced(
-    sends: Iterable[tuple[float, Callable[[], None]]], *, sleep: Callable[[float], object] = time.sleep
+    sends: Iterable[tuple[float, Callable[[], None]]],
+    *,
+    sleep: Callable[[float], object] = time.sleep,
+    at_least: int = PACE_AT_LEAST,
 ) -> int:
     """Call each ``send`` at its moment (a Unix time), earliest first; those already due at once.
 
     The schedules' fan-outs (polls, the outbox drain) use it so Google and the workers see a
-    steady stream instead of one burst per run; fewer than ``PACE_AT_LEAST`` go at once.
+    steady stream instead of one burst per run; fewer than ``at_least`` go at once.
     Returns how many were sent.
     """
     sends = sorted(sends, key=lambda item: item[0])
-    pace = len(sends) >= PACE_AT_LEAST
+    pace = len(sends) >= at_least
     sent = 0
     for at, send in sends:
         wait = at - timezone.now().timestamp()

@@ -73,6 +73,9 @@ def route_to_connections(user_ids: set[int]) -> None:
 
 
 DRAIN_SPREAD_SECONDS = 45  # a run's pushes leave over this long: done before the next minute's run
+# Retries are rare when Google answers (none in a small deployment's steady state), so even a few
+# are paced: at 10,000 connections 20 retries at once are half a second's worth of polls again.
+DRAIN_PACE_AT_LEAST = 10
 
 
 def drain_outboxes(*, pace: bool = False, sleep: Callable[[float], object] = time.sleep) -> int:
@@ -80,7 +83,8 @@ def drain_outboxes(*, pace: bool = False, sleep: Callable[[float], object] = tim
 
     These are retries (a push is enqueued when its booking commits): after a Google incident
     they are every connection that booked meanwhile. With ``pace`` (the every-minute schedule)
-    they leave evenly over ``DRAIN_SPREAD_SECONDS``, not in one burst.
+    they leave evenly over ``DRAIN_SPREAD_SECONDS``, not in one burst (from
+    ``DRAIN_PACE_AT_LEAST`` on).
     """
     now = timezone.now()
     ids = sorted(
@@ -93,7 +97,7 @@ def drain_outboxes(*, pace: bool = False, sleep: Callable[[float], object] = tim
     )
     start, gap = now.timestamp(), DRAIN_SPREAD_SECONDS / max(1, len(ids))
     sends = [(start + n * gap if pace else 0.0, partial(queue.send_push, pk)) for n, pk in enumerate(ids)]
-    return queue.send_paced(sends, sleep=sleep)
+    return queue.send_paced(sends, sleep=sleep, at_least=DRAIN_PACE_AT_LEAST)
 
 
 def retry_failed(link_ids: list[int]) -> int:

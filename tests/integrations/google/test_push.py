@@ -378,7 +378,7 @@ def test_the_drain_spreads_its_pushes_over_the_minute(google, bob, dora, alice, 
     from integrations.google import outbox
 
     members = [bob, dora, alice]
-    monkeypatch.setattr(queue, "PACE_AT_LEAST", 3)  # (a run paces 60 or more)
+    monkeypatch.setattr(outbox, "DRAIN_PACE_AT_LEAST", 3)  # (a drain paces 10 or more)
     for member in members:
         connect(member)  # its resync ran on commit
         start, end = slot(member, 2, 10)
