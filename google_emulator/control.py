@@ -109,10 +109,13 @@ BULK_MAX = 5000
 def bulk_seed(app: Emulator, req: Request) -> Response:
     """Many people at once, each as if they had consented and fully synced their primary calendar.
 
-    Body `{"users": [{"email", "name"?, "timeZone"?}], "client_id"?, "scopes"?, "offline"?}` (at
-    most 5,000 users). Each user is what `POST /_emulator/users` makes, with the tokens
-    `POST /_emulator/tokens` mints (no id_token: the account's `sub` is in the answer instead) and
-    the `nextSyncToken` a full events.list of the primary calendar would end with now.
+    Body `{"users": [{"email", "name"?, "timeZone"?, "watch"?}], "client_id"?, "scopes"?,
+    "offline"?}` (at most 5,000 users). Each user is what `POST /_emulator/users` makes, with the
+    tokens `POST /_emulator/tokens` mints (no id_token: the account's `sub` is in the answer
+    instead) and the `nextSyncToken` a full events.list of the primary calendar would end with
+    now; with `watch` (an events.watch body) also a channel on that calendar, as events.watch
+    opens it (its `sync` message included), answered as `channel`. Validated before anything
+    is created, except a channel's own body (a bad one stops the seeding where it is).
     """
     body = req.json()
     users = body.get("users")
@@ -127,9 +130,12 @@ def bulk_seed(app: Emulator, req: Request) -> Response:
         time_zone = user.get("timeZone") or "UTC"
         if not timeutil.is_zone(time_zone):
             raise bad_request(f"Unknown time zone: {time_zone}")
-        wanted.append((email, user.get("name"), time_zone))
+        watch = user.get("watch")
+        if watch is not None and not isinstance(watch, dict):
+            raise bad_request("watch must be an events.watch body")
+        wanted.append((email, user.get("name"), time_zone, watch))
     items = []
-    for email, name, time_zone in wanted:
+    for email, name, time_zone, watch in wanted:
         account = app.store.add_account(email, name, time_zone)
         minted = tokens.issue_tokens(
             app,
@@ -141,15 +147,17 @@ def bulk_seed(app: Emulator, req: Request) -> Response:
             prune=False,
         )
         calendar = app.store.calendar(email)
-        items.append(
-            minted
-            | {
-                "email": email,
-                "sub": account["sub"],
-                "primaryCalendarId": email,
-                "nextSyncToken": listing.sync_token(app.store, calendar),
-            }
-        )
+        item = minted | {
+            "email": email,
+            "sub": account["sub"],
+            "primaryCalendarId": email,
+            "nextSyncToken": listing.sync_token(app.store, calendar),
+        }
+        if watch:
+            item["channel"] = app.channels.watch(
+                calendar_id=email, url_calendar_id=email, email=email, body=watch, base_url=app.base_url
+            )
+        items.append(item)
     tokens.prune_expired(app.store)
     return json_response({"items": items}, 201)
 

@@ -88,3 +88,39 @@ def test_bulk_refuses_bad_input_and_is_not_counted(google: Google) -> None:
     assert google.control("GET", "users")["items"] == []
     seed(google, [{"email": "ana@bulk.test"}])
     assert google.stats()["total"] == 0
+
+
+def test_bulk_watch_opens_a_channel_as_events_watch_does(google: Google, receiver) -> None:
+    items = seed(
+        google,
+        [
+            {
+                "email": f"w{i}@bulk.test",
+                "watch": {"id": f"chan-{i}", "token": f"t{i}", "address": receiver.url},
+            }
+            for i in range(2)
+        ],
+    )
+
+    assert [i["channel"]["id"] for i in items] == ["chan-0", "chan-1"]
+    assert all(int(i["channel"]["expiration"]) > 0 and i["channel"]["resourceId"] for i in items)
+    synced = receiver.wait_for(2)
+    assert sorted((c["x-goog-channel-id"], c["x-goog-resource-state"]) for c in synced) == [
+        ("chan-0", "sync"),
+        ("chan-1", "sync"),
+    ]
+    # A change of one calendar is told to its own channel only.
+    at = {"start": {"dateTime": "2030-01-02T10:00:00Z"}, "end": {"dateTime": "2030-01-02T11:00:00Z"}}
+    service(google, items[1]).events().insert(calendarId="primary", body={"summary": "x", **at}).execute()
+    told = receiver.wait_for(3)[2]
+    assert (told["x-goog-channel-id"], told["x-goog-resource-state"], told["x-goog-channel-token"]) == (
+        "chan-1",
+        "exists",
+        "t1",
+    )
+    answer = requests.post(
+        google.url + "/_emulator/bulk",
+        json={"users": [{"email": "x@bulk.test", "watch": {"id": "chan-0", "address": receiver.url}}]},
+        timeout=10,
+    )
+    assert answer.status_code == 400 and answer.json()["error"]["errors"][0]["reason"] == "channelIdNotUnique"
