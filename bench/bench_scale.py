@@ -17,9 +17,11 @@ paced to its own second; once a day a connection's poll is its full pull) and ou
 3. Faults stop, outboxes drain; every booking must be in Google exactly once. Then the DB queries
    of an idle poll of a sample of connections (the function the worker runs, in-process).
 
+Every linked calendar is watched (``PUBLIC_BASE_URL`` points at a loopback sink that answers
+200: the notifications' own work is not measured here), with 1 to 7 days left as in a steady
+state, so the channels crossing into their last day during the run are renewed by their polls.
 Not in the window: the 6-hourly health check (its next run is moved past it, as on a running
-deployment) and channel renewals (the bench has no public address, so the product opens no
-channels; renewals ride on the polls); docs/SCALING.md says why.
+deployment; it skips polled connections).
 
     python bench/bench_scale.py [--quick] [--staff 10000] [--poll-minutes 5]
 """
@@ -64,6 +66,30 @@ def arguments(argv):
 
 def progress(message: str) -> None:
     print(f"[scale {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def start_sink() -> tuple[str, list[int]]:
+    """A loopback HTTP server that answers 200 to anything: where the channels' notifications go
+    (the webhook's own work is not what this bench measures). Returns its address and a counter."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = [0]
+
+    class Sink(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received[0] += 1
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", received
 
 
 def per_second_requests(env) -> dict[int, int]:
@@ -172,27 +198,39 @@ def main(argv: list[str] | None = None) -> int:
     redis.Redis.from_url(redis_url).flushdb()
     os.environ.update(REDIS_URL=redis_url, GOOGLE_BACKOFF_BASE_SECONDS="1", GOOGLE_BACKOFF_MAX_SECONDS="5")
     os.environ["GOOGLE_POLL_MINUTES"] = str(args.poll_minutes)
-    os.environ.pop("PUBLIC_BASE_URL", None)
+    sink, notified = start_sink()
+    os.environ["PUBLIC_BASE_URL"] = sink  # push channels on: the poll renews them
     # Per cluster: the paced poll run and outbox drain each keep a worker, mostly asleep.
     os.environ.setdefault("Q_WORKERS", "3")
     env = common.setup("scale")
     Figure = common.Figure
 
+    from django.conf import settings
     from django.utils import timezone
     from django_q.models import Schedule
 
     from integrations import queue
     from integrations.google import mapping
-    from integrations.models import EventLink, GoogleCalendar
+    from integrations.google.channels import RENEW_BEFORE
+    from integrations.models import EventLink, GoogleCalendar, WatchChannel
     from integrations.services import open_session
 
     began = time.monotonic()
     practices = max(1, args.staff // STAFF_PER_PRACTICE)
     members = common.make_practices_in_bulk(practices, STAFF_PER_PRACTICE)
-    connections = common.connect_in_bulk(env, members)
+    # Channels as in a steady state: each has between a day and its whole lifetime left, so those
+    # crossing into the last day during the run are renewed by their polls.
+    lifetimes = random.Random(3)
+    longest = settings.GOOGLE_CHANNEL_TTL_SECONDS
+    shortest = int(RENEW_BEFORE.total_seconds()) + 60
+    connections = common.connect_in_bulk(
+        env, members, channel_ttl=lambda: lifetimes.randint(shortest, longest)
+    )
     setup_seconds = time.monotonic() - began
+    seeded_at = timezone.now()
     ids = sorted(c.pk for c in connections.values())
     progress(f"{len(ids):,} connected staff in {practices:,} practices set up in {setup_seconds:.1f} s")
+    common.wait_for(lambda: notified[0] >= len(ids), timeout=300, interval=1)  # the channels' sync messages
 
     # A deployment's daily and 6-hourly jobs are not due in this window (they would be, at first
     # start, since migrate just installed them); the poll starts when the bench says so.
@@ -248,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{len(booked)} booked, {left:.0f} s of the interval left"
             )
         booker.join(timeout=60)
+        renewed = WatchChannel.objects.filter(created__gt=seeded_at).count()
+        came_due = WatchChannel.objects.filter(
+            created__lte=seeded_at, expiration__lt=datetime.fromtimestamp(window[1], UTC) + RENEW_BEFORE
+        ).count()
         import requests
 
         quotas = requests.get(env.emulator_url + "/_emulator/quotas", timeout=30).json()  # before a reset
@@ -327,6 +369,14 @@ def main(argv: list[str] | None = None) -> int:
             "×",
             note=f"{sum(n < mean / 2 for n in in_window)} seconds below half the mean: a stall of the "
             "shared machine holds the queue, and the workers catch up at full speed after it",
+        ),
+        Figure(
+            "channel renewals during the run (by the polls)",
+            renewed,
+            "channels",
+            note=f"{came_due} of {len(ids):,} channels came within a day of expiry by the interval's end "
+            "(lifetimes left spread over 1–7 days, as in a steady state); a poll that failed renews "
+            "at the next one",
         ),
         Figure(
             "connections polled in the interval",

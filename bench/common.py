@@ -327,35 +327,54 @@ def make_practices_in_bulk(practices: int, per_practice: int, *, time_zone: str 
     return members
 
 
-def connect_in_bulk(env: Env, members: list, *, chunk: int = 2000) -> dict:
+def connect_in_bulk(
+    env: Env, members: list, *, chunk: int = 2000, channel_ttl: Callable[[], int] | None = None
+) -> dict:
     """Every member connected to Google and fully synced, in bulk: member pk → connection.
 
     The emulator seeds the accounts, tokens and sync tokens (``POST /_emulator/bulk``); the
     database gets what ``connect`` followed by the first pull leaves there: a social account,
     an active connection with the tokens encrypted as ``EncryptedTextField`` stores them, the
     primary calendar linked with its sync token, the last sync recorded. So the first poll is
-    incremental. (No push channels: the bench has no public address, like ``connect``.)
+    incremental. With ``channel_ttl`` (and ``PUBLIC_BASE_URL`` set) each linked calendar is also
+    watched, as the product's ``open_channel`` does it, for ``channel_ttl()`` seconds.
     """
+    import secrets as random_tokens
+
     from allauth.socialaccount.models import SocialAccount
     from django.conf import settings
     from django.utils import timezone
 
-    from integrations.google import client
-    from integrations.models import GoogleCalendar, GoogleConnection
+    from integrations.google import channels, client
+    from integrations.models import GoogleCalendar, GoogleConnection, WatchChannel
+
+    def user(member) -> dict:
+        entry = {
+            "email": member.user.email,
+            "name": member.user.first_name,
+            "timeZone": member.practice.time_zone,
+        }
+        if channel_ttl is not None:
+            entry["watch"] = {
+                "id": random_tokens.token_urlsafe(24),
+                "token": random_tokens.token_urlsafe(32),
+                "type": "web_hook",
+                "address": channels.webhook_address(),
+                "params": {"ttl": str(channel_ttl())},
+            }
+        return entry
 
     connections: dict = {}
     for offset in range(0, len(members), chunk):
         part = members[offset : offset + chunk]
+        users = [user(m) for m in part]
         answer = google_post(
             env,
             "/_emulator/bulk",
             {
                 "client_id": settings.GOOGLE_CLIENT_ID,
                 "scopes": list(settings.GOOGLE_REQUIRED_SCOPES),
-                "users": [
-                    {"email": m.user.email, "name": m.user.first_name, "timeZone": m.practice.time_zone}
-                    for m in part
-                ],
+                "users": users,
             },
         )
         now = timezone.now()
@@ -388,7 +407,7 @@ def connect_in_bulk(env: Env, members: list, *, chunk: int = 2000) -> dict:
                 for m, item, account in zip(part, seeded, accounts, strict=True)
             ]
         )
-        GoogleCalendar.objects.bulk_create(
+        calendars = GoogleCalendar.objects.bulk_create(
             [
                 GoogleCalendar(
                     connection=connection,
@@ -406,6 +425,17 @@ def connect_in_bulk(env: Env, members: list, *, chunk: int = 2000) -> dict:
                 for m, item, connection in zip(part, seeded, made, strict=True)
             ]
         )
+        if channel_ttl is not None:
+            WatchChannel.objects.bulk_create(
+                WatchChannel(
+                    calendar=calendar,
+                    channel_id=item["channel"]["id"],
+                    token=wanted["watch"]["token"],  # encrypted by the field
+                    resource_id=item["channel"]["resourceId"],
+                    expiration=datetime.fromtimestamp(int(item["channel"]["expiration"]) / 1000, tz=UTC),
+                )
+                for calendar, item, wanted in zip(calendars, seeded, users, strict=True)
+            )
         connections.update((m.pk, c) for m, c in zip(part, made, strict=True))
     return connections
 
