@@ -60,7 +60,7 @@ def arguments(argv):
     parser.add_argument("--capacity-only", action="store_true", help="stop after measuring capacity")
     args = parser.parse_args(argv)
     if args.quick:
-        args.staff, args.poll_minutes, args.bookings, args.capacity = 60, 1, 30, 60
+        args.staff, args.poll_minutes, args.bookings, args.capacity = 120, 1, 30, 120  # paced: 60+ a run
     return args
 
 
