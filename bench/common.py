@@ -32,7 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -283,6 +283,161 @@ def connect(env: Env, member):
     connection_choose_calendars(connection=connection, linked_calendar_id=email, conflict_calendar_ids=[])
     connection.refresh_from_db()
     return connection
+
+
+def make_practices_in_bulk(practices: int, per_practice: int, *, time_zone: str = "America/New_York") -> list:
+    """``practices`` practices (slugs ``p0``, ``p1``, ...) of ``per_practice`` staff each, with
+    07:00–19:00 hours, written with ``bulk_create``: what ``make_practice`` + ``make_staff`` make,
+    at thousands of staff. Every user gets the same unusable password hash (nobody logs in)."""
+    from datetime import time as clock
+
+    from django.contrib.auth.hashers import make_password
+
+    from calendars.models import WorkingHours
+    from copilot.accounts.models import Membership, Practice, User
+
+    made = Practice.objects.bulk_create(
+        [Practice(name=f"Bench p{n}", slug=f"p{n}", time_zone=time_zone) for n in range(practices)],
+        batch_size=1000,
+    )
+    password = make_password(None)
+    users = User.objects.bulk_create(
+        [
+            User(email=f"s{n}-{i:03d}@p{n}.bench", first_name=f"S{n}-{i:03d}", password=password)
+            for n in range(practices)
+            for i in range(per_practice)
+        ],
+        batch_size=1000,
+    )
+    members = Membership.objects.bulk_create(
+        [
+            Membership(user=user, practice=made[k // per_practice], role=Membership.Role.STAFF)
+            for k, user in enumerate(users)
+        ],
+        batch_size=1000,
+    )
+    WorkingHours.objects.bulk_create(
+        (
+            WorkingHours(member=m, weekday=d, start_time=clock(7), end_time=clock(19))
+            for m in members
+            for d in range(7)
+        ),
+        batch_size=2000,
+    )
+    return members
+
+
+def connect_in_bulk(
+    env: Env, members: list, *, chunk: int = 2000, channel_ttl: Callable[[], int] | None = None
+) -> dict:
+    """Every member connected to Google and fully synced, in bulk: member pk → connection.
+
+    The emulator seeds the accounts, tokens and sync tokens (``POST /_emulator/bulk``); the
+    database gets what ``connect`` followed by the first pull leaves there: a social account,
+    an active connection with the tokens encrypted as ``EncryptedTextField`` stores them, the
+    primary calendar linked with its sync token, the last sync recorded. So the first poll is
+    incremental. With ``channel_ttl`` (and ``PUBLIC_BASE_URL`` set) each linked calendar is also
+    watched, as the product's ``open_channel`` does it, for ``channel_ttl()`` seconds.
+    """
+    import secrets as random_tokens
+
+    from allauth.socialaccount.models import SocialAccount
+    from django.conf import settings
+    from django.utils import timezone
+
+    from integrations.google import channels, client
+    from integrations.models import GoogleCalendar, GoogleConnection, WatchChannel
+
+    def user(member) -> dict:
+        entry = {
+            "email": member.user.email,
+            "name": member.user.first_name,
+            "timeZone": member.practice.time_zone,
+        }
+        if channel_ttl is not None:
+            entry["watch"] = {
+                "id": random_tokens.token_urlsafe(24),
+                "token": random_tokens.token_urlsafe(32),
+                "type": "web_hook",
+                "address": channels.webhook_address(),
+                "params": {"ttl": str(channel_ttl())},
+            }
+        return entry
+
+    connections: dict = {}
+    for offset in range(0, len(members), chunk):
+        part = members[offset : offset + chunk]
+        users = [user(m) for m in part]
+        answer = google_post(
+            env,
+            "/_emulator/bulk",
+            {
+                "client_id": settings.GOOGLE_CLIENT_ID,
+                "scopes": list(settings.GOOGLE_REQUIRED_SCOPES),
+                "users": users,
+            },
+        )
+        now = timezone.now()
+        seeded = answer["items"]
+        accounts = SocialAccount.objects.bulk_create(
+            [
+                SocialAccount(
+                    user=m.user,
+                    provider="google",
+                    uid=item["sub"],
+                    extra_data={"sub": item["sub"], "email": item["email"], "email_verified": True},
+                )
+                for m, item in zip(part, seeded, strict=True)
+            ]
+        )
+        made = GoogleConnection.objects.bulk_create(
+            [
+                GoogleConnection(
+                    user=m.user,
+                    social_account=account,
+                    google_uid=item["sub"],
+                    google_email=item["email"],
+                    state=GoogleConnection.State.ACTIVE,
+                    granted_scopes=" ".join(sorted(client.normalize_scopes(item["scope"]))),
+                    access_token=item["access_token"],  # encrypted by the field, as the product stores it
+                    refresh_token=item["refresh_token"],
+                    token_expiry=now + timedelta(seconds=int(item["expires_in"])),
+                    last_sync_at=now,
+                )
+                for m, item, account in zip(part, seeded, accounts, strict=True)
+            ]
+        )
+        calendars = GoogleCalendar.objects.bulk_create(
+            [
+                GoogleCalendar(
+                    connection=connection,
+                    user=m.user,
+                    calendar_id=item["primaryCalendarId"],
+                    summary=item["primaryCalendarId"],
+                    time_zone=m.practice.time_zone,
+                    access_role=GoogleCalendar.AccessRole.OWNER,
+                    is_primary=True,
+                    is_linked=True,
+                    sync_token=item["nextSyncToken"],
+                    last_synced_at=now,
+                    busy_refreshed_at=now,
+                )
+                for m, item, connection in zip(part, seeded, made, strict=True)
+            ]
+        )
+        if channel_ttl is not None:
+            WatchChannel.objects.bulk_create(
+                WatchChannel(
+                    calendar=calendar,
+                    channel_id=item["channel"]["id"],
+                    token=wanted["watch"]["token"],  # encrypted by the field
+                    resource_id=item["channel"]["resourceId"],
+                    expiration=datetime.fromtimestamp(int(item["channel"]["expiration"]) / 1000, tz=UTC),
+                )
+                for calendar, item, wanted in zip(calendars, seeded, users, strict=True)
+            )
+        connections.update((m.pk, c) for m, c in zip(part, made, strict=True))
+    return connections
 
 
 def upcoming_appointments(member, count: int, *, per_day: int = 10, first_day: int = 1) -> list:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import event_ops, events, oauth, timeutil, tokens
+from . import event_ops, events, listing, oauth, timeutil, tokens
 from . import scopes as sc
 from .errors import bad_request, not_found
 from .faults import FaultPlan
@@ -79,23 +79,87 @@ def _calendar_json(calendar: dict[str, Any]) -> dict[str, Any]:
     return {k: calendar[k] for k in keys}
 
 
+def _client_and_scopes(app: Emulator, body: dict[str, Any]) -> tuple[str, list[str]]:
+    """The OAuth client and scopes a minting request names (defaults: ours, sign-in + calendar)."""
+    client_id = body.get("client_id") or oauth.DEFAULT_CLIENT_ID
+    if client_id not in app.store.clients:
+        raise bad_request(f"unknown client {client_id!r}")
+    try:
+        return client_id, sc.ordered(sc.normalize(body.get("scopes") or DEFAULT_TOKEN_SCOPES))
+    except sc.UnknownScope as exc:
+        raise bad_request(f"unknown scope {exc}") from exc
+
+
 def mint_tokens(app: Emulator, req: Request) -> Response:
     """A token response as `/token` gives it (offline: with refresh token), skipping the browser."""
     body = req.json()
     email = str(body.get("email") or "").lower()
     if not app.store.account(email):
         raise bad_request(f"unknown account {email!r}")
-    client_id = body.get("client_id") or oauth.DEFAULT_CLIENT_ID
-    if client_id not in app.store.clients:
-        raise bad_request(f"unknown client {client_id!r}")
-    try:
-        scopes = sc.ordered(sc.normalize(body.get("scopes") or DEFAULT_TOKEN_SCOPES))
-    except sc.UnknownScope as exc:
-        raise bad_request(f"unknown scope {exc}") from exc
+    client_id, scopes = _client_and_scopes(app, body)
     minted = tokens.issue_tokens(
         app, email=email, client_id=client_id, scopes=scopes, offline=body.get("offline", True)
     )
     return json_response(minted)
+
+
+BULK_MAX = 5000
+
+
+def bulk_seed(app: Emulator, req: Request) -> Response:
+    """Many people at once, each as if they had consented and fully synced their primary calendar.
+
+    Body `{"users": [{"email", "name"?, "timeZone"?, "watch"?}], "client_id"?, "scopes"?,
+    "offline"?}` (at most 5,000 users). Each user is what `POST /_emulator/users` makes, with the
+    tokens `POST /_emulator/tokens` mints (no id_token: the account's `sub` is in the answer
+    instead) and the `nextSyncToken` a full events.list of the primary calendar would end with
+    now; with `watch` (an events.watch body) also a channel on that calendar, as events.watch
+    opens it (its `sync` message included), answered as `channel`. Validated before anything
+    is created, except a channel's own body (a bad one stops the seeding where it is).
+    """
+    body = req.json()
+    users = body.get("users")
+    if not isinstance(users, list) or not users or len(users) > BULK_MAX:
+        raise bad_request(f'users must be a list of 1 to {BULK_MAX} {{"email", "name"?, "timeZone"?}}')
+    client_id, scopes = _client_and_scopes(app, body)
+    wanted = []
+    for user in users:
+        if not isinstance(user, dict) or "@" not in str(user.get("email") or ""):
+            raise bad_request("each user needs an email")
+        email = str(user["email"]).strip().lower()
+        time_zone = user.get("timeZone") or "UTC"
+        if not timeutil.is_zone(time_zone):
+            raise bad_request(f"Unknown time zone: {time_zone}")
+        watch = user.get("watch")
+        if watch is not None and not isinstance(watch, dict):
+            raise bad_request("watch must be an events.watch body")
+        wanted.append((email, user.get("name"), time_zone, watch))
+    items = []
+    for email, name, time_zone, watch in wanted:
+        account = app.store.add_account(email, name, time_zone)
+        minted = tokens.issue_tokens(
+            app,
+            email=email,
+            client_id=client_id,
+            scopes=scopes,
+            offline=body.get("offline", True),
+            with_id_token=False,
+            prune=False,
+        )
+        calendar = app.store.calendar(email)
+        item = minted | {
+            "email": email,
+            "sub": account["sub"],
+            "primaryCalendarId": email,
+            "nextSyncToken": listing.sync_token(app.store, calendar),
+        }
+        if watch:
+            item["channel"] = app.channels.watch(
+                calendar_id=email, url_calendar_id=email, email=email, body=watch, base_url=app.base_url
+            )
+        items.append(item)
+    tokens.prune_expired(app.store)
+    return json_response({"items": items}, 201)
 
 
 def revoke(app: Emulator, req: Request) -> Response:
@@ -129,6 +193,11 @@ def expire_sync_tokens(app: Emulator, req: Request) -> Response:
 
 def get_stats(app: Emulator, req: Request) -> Response:
     return json_response(app.stats.to_json())
+
+
+def stats_per_second(app: Emulator, req: Request) -> Response:
+    """`{"seconds": {"<unix second>": n}}`: requests counted in `total`, by the second they came."""
+    return json_response({"seconds": app.stats.per_second()})
 
 
 def reset_stats(app: Emulator, req: Request) -> Response:
@@ -231,12 +300,14 @@ ROUTES = [
     ("PATCH", "/_emulator/calendars/{calendarId}/events/{eventId}", patch_event),
     ("DELETE", "/_emulator/calendars/{calendarId}/events/{eventId}", delete_event),
     ("POST", "/_emulator/tokens", mint_tokens),
+    ("POST", "/_emulator/bulk", bulk_seed),
     ("POST", "/_emulator/revoke", revoke),
     ("POST", "/_emulator/faults", set_faults),
     ("DELETE", "/_emulator/faults", clear_faults),
     ("GET", "/_emulator/faults", get_faults),
     ("POST", "/_emulator/expire-sync-tokens", expire_sync_tokens),
     ("GET", "/_emulator/stats", get_stats),
+    ("GET", "/_emulator/stats/seconds", stats_per_second),
     ("POST", "/_emulator/stats/reset", reset_stats),
     ("GET", "/_emulator/state", state),
     ("POST", "/_emulator/clients", register_client),

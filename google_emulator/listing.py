@@ -278,10 +278,16 @@ def _page(
     if more:
         body["nextPageToken"] = _encode({"k": page[-1][0], "s": query.snapshot, "f": query.fingerprint})
     elif sync:
-        body["nextSyncToken"] = _encode(
-            {"c": calendar["id"], "s": query.snapshot, "e": store.data["sync_epoch"]}
-        )
+        body["nextSyncToken"] = sync_token(store, calendar, query.snapshot)
     return body
+
+
+def sync_token(store: Store, calendar: dict[str, Any], seq: int | None = None) -> str:
+    """The sync token of `calendar` as of change `seq` (default: now): what the last page of a
+    full list read at that moment carries as `nextSyncToken`."""
+    return _encode(
+        {"c": calendar["id"], "s": calendar["seq"] if seq is None else seq, "e": store.data["sync_epoch"]}
+    )
 
 
 def _item(event: dict[str, Any], calendar: dict[str, Any], base_url: str) -> dict[str, Any]:

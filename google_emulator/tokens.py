@@ -135,10 +135,13 @@ def issue_tokens(
     remember: list[str] | None = None,
     nonce: str | None = None,
     refresh_of: str | None = None,
+    with_id_token: bool = True,
+    prune: bool = True,
 ) -> dict[str, Any]:
     """Mint an access token (and refresh token when `offline`) as `/token` returns them.
 
-    `remember` (default: `scopes`) is added to the account's grant for the client.
+    `remember` (default: `scopes`) is added to the account's grant for the client. Bulk seeding
+    (`/_emulator/bulk`) skips the id_token (an RSA signature each) and prunes once at the end.
     """
     store = app.store
     key = grant_key(client_id, email)
@@ -169,9 +172,10 @@ def issue_tokens(
                 "grant": key,
             }
             response["refresh_token"] = refresh
-        if sc.OPENID in scopes:
+        if sc.OPENID in scopes and with_id_token:
             response["id_token"] = id_token(app, email=email, client_id=client_id, scopes=scopes, nonce=nonce)
-        _prune_expired(store)
+        if prune:
+            prune_expired(store)
         store.mark_dirty()
     return response
 
@@ -202,7 +206,7 @@ def id_token(app: Emulator, *, email: str, client_id: str, scopes: list[str], no
     return app.store.signing_key.sign(claims)
 
 
-def _prune_expired(store: Any) -> None:
+def prune_expired(store: Any) -> None:
     now = time.time()
     tokens = store.data["access_tokens"]
     for token in [t for t, r in tokens.items() if r["expires_at"] < now - 3600]:

@@ -10,7 +10,11 @@ along through django-q2's ``pre_enqueue`` signal (``copilot/ops/requestid.py``).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
+
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
 TASKS = "integrations.tasks"
@@ -53,3 +57,32 @@ def send_push(connection_id: int) -> None:
 def send_pull(connection_id: int, *, full: bool = False) -> None:
     """Pull every selected calendar of the connection; ``full`` also drops tokens and heals channels."""
     _send("pull_connection", connection_id, full=full)
+
+
+# Fewer sends than this go at once: the workers clear such a burst in a second or two, and
+# pacing it would keep a worker asleep for most of a minute (a small deployment has few).
+PACE_AT_LEAST = 60
+
+
+def send_paced(
+    sends: Iterable[tuple[float, Callable[[], None]]],
+    *,
+    sleep: Callable[[float], object] = time.sleep,
+    at_least: int = PACE_AT_LEAST,
+) -> int:
+    """Call each ``send`` at its moment (a Unix time), earliest first; those already due at once.
+
+    The schedules' fan-outs (polls, the outbox drain) use it so Google and the workers see a
+    steady stream instead of one burst per run; fewer than ``at_least`` go at once.
+    Returns how many were sent.
+    """
+    sends = sorted(sends, key=lambda item: item[0])
+    pace = len(sends) >= at_least
+    sent = 0
+    for at, send in sends:
+        wait = at - timezone.now().timestamp()
+        if pace and wait > 0:
+            sleep(wait)
+        send()
+        sent += 1
+    return sent

@@ -10,6 +10,7 @@ def _wanted() -> list[dict]:
             "name": "Google: poll connections",
             "func": "integrations.tasks.poll_connections",
             "minutes": 1,  # each run polls one slice: every connection once per GOOGLE_POLL_MINUTES
+            "intended_date_kwarg": "intended",  # the run's planned minute: runs tile the interval
         },
         {"name": "Google: renew push channels", "func": "integrations.tasks.renew_channels", "minutes": 60},
         {
@@ -17,13 +18,19 @@ def _wanted() -> list[dict]:
             "func": "integrations.tasks.check_all_connections",
             "minutes": 6 * 60,
         },
-        {"name": "Google: daily reconcile", "func": "integrations.tasks.reconcile_daily", "minutes": 24 * 60},
     ]
+
+
+# Schedules of earlier versions, removed when migrate runs. The daily reconcile enqueued a full
+# pull of every connection at once; each connection's poll now makes it once a day (pull.daily_full_pull).
+RETIRED = ["Google: daily reconcile"]
 
 
 def install_schedules(**kwargs) -> None:
     """Create or update the schedules by name; never duplicates, never replays missed runs."""
     from django_q.models import Schedule
+
+    Schedule.objects.filter(name__in=RETIRED).delete()
 
     for item in _wanted():
         Schedule.objects.update_or_create(
@@ -33,5 +40,6 @@ def install_schedules(**kwargs) -> None:
                 "schedule_type": Schedule.MINUTES,
                 "minutes": item["minutes"],
                 "repeats": -1,
+                "intended_date_kwarg": item.get("intended_date_kwarg"),
             },
         )

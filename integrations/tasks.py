@@ -4,6 +4,11 @@ safe to run twice. Nothing imports this module; work is enqueued by name through
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
 from .google import channels, outbox, pull, push, resync
 from .models import GoogleConnection
 from .services import connection_check_health
@@ -50,14 +55,16 @@ def check_connection(connection_id: int) -> str:
 
 
 def drain_outboxes() -> int:
-    """Push every connection with waiting changes whose backoff has passed."""
-    return outbox.drain_outboxes()
+    """Push every connection with waiting changes whose backoff has passed (spread over the minute)."""
+    return outbox.drain_outboxes(pace=True)
 
 
-def poll_connections() -> int:
+def poll_connections(intended: str | None = None) -> int:
     """The safety net under push notifications: every minute, the pulls of that minute's slice of
-    active connections (each connection once per ``GOOGLE_POLL_MINUTES``, spread over it)."""
-    return pull.poll_due()
+    active connections (each connection once per ``GOOGLE_POLL_MINUTES``, spread over it), each
+    enqueued at its own second. ``intended`` is the run's planned time (the schedule passes it)."""
+    planned = datetime.fromisoformat(intended) if intended else None
+    return pull.poll_due(now=planned, pace=True)
 
 
 def renew_channels() -> int:
@@ -65,8 +72,15 @@ def renew_channels() -> int:
 
 
 def check_all_connections() -> int:
+    """Every 6 hours: refresh the token and re-read the scopes of each connection that polling does
+    not vouch for. An active connection synced within ``GOOGLE_STALE_MINUTES`` has just used its
+    grant (a revoked one fails its next poll and moves to needs-reconnect there), so it is skipped:
+    at 10,000 connections one task refreshing every token would outlast the task timeout."""
+    fresh = timezone.now() - timedelta(minutes=settings.GOOGLE_STALE_MINUTES)
     ids = list(
-        GoogleConnection.objects.exclude(state=GoogleConnection.State.UNLINKED).values_list("pk", flat=True)
+        GoogleConnection.objects.exclude(state=GoogleConnection.State.UNLINKED)
+        .exclude(state=GoogleConnection.State.ACTIVE, last_sync_at__gte=fresh)
+        .values_list("pk", flat=True)
     )
     for connection_id in ids:
         check_connection(connection_id)
@@ -74,5 +88,6 @@ def check_all_connections() -> int:
 
 
 def reconcile_daily() -> int:
-    """Once a day: a full pull of every active connection (catches anything missed)."""
+    """A full pull of every active connection at once. No longer scheduled (each connection's
+    daily full pull rides on its own poll: ``pull.daily_full_pull``); kept for tasks queued before."""
     return pull.reconcile_all()

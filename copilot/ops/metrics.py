@@ -147,7 +147,7 @@ def sync_metrics(now: datetime) -> Iterable[Metric]:
     )
     yield GaugeMetricFamily(
         "copilot_push_channels_expiring_24h",
-        "Open Google push channels of active connections expiring within 24 hours (the hourly renewal "
+        "Open Google push channels of active connections expiring within 24 hours (their polls "
         "should have replaced them).",
         value=overview.channels_expiring,
     )

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +28,10 @@ from .events import number_from_digits
 logger = logging.getLogger(__name__)
 
 PULL_FLAG_STALE = timedelta(minutes=5)  # a queued-pull flag older than this is ignored
+# A calendar's poll renews its channel once it expires within a day, so renewals follow the polls'
+# spread. The hourly job only renews what no poll did (a connection backing off for half a day).
 RENEW_BEFORE = timedelta(days=1)
+RENEW_BEFORE_HOURLY = RENEW_BEFORE / 2
 
 
 def webhook_address() -> str:
@@ -126,15 +129,44 @@ def stop_channels_for(calendar: GoogleCalendar, *, connection: GoogleConnection 
     return len(channels)
 
 
-def renew_expiring_channels(channel_pks: Iterable[int] | None = None) -> int:
-    """Replace live channels that expire within a day (or the given ones) with new channels.
+def live_channel_expiry() -> Subquery:
+    """The soonest expiration of a calendar's live channels, as an annotation of ``GoogleCalendar``
+    (the poll reads it with the calendars, no query of its own)."""
+    return Subquery(
+        WatchChannel.objects.filter(calendar=OuterRef("pk"), stopped_at__isnull=True)
+        .order_by("expiration")
+        .values("expiration")[:1]
+    )
 
-    Scheduled hourly; the Django admin's "renew channel" passes ``channel_pks``. Returns how many
-    channels were replaced.
+
+def renew_channel_when_due(session: client.GoogleSession, calendar: GoogleCalendar) -> bool:
+    """In the calendar's poll: replace its live channel if it expires within ``RENEW_BEFORE``.
+
+    ``calendar.channel_expires`` comes from ``live_channel_expiry``. The polls of 10,000 calendars
+    are spread over the poll interval and channel lifetimes are jittered, so renewals are spread
+    too, instead of an hourly job renewing an hour's worth at once. Raises ``client.GoogleError``.
+    """
+    expires = getattr(calendar, "channel_expires", None)
+    if expires is None or expires >= timezone.now() + RENEW_BEFORE:
+        return False
+    old = list(calendar.channels.filter(stopped_at__isnull=True))
+    renewed = calendar.is_selected and open_channel(session, calendar) is not None
+    _stop(session, old)
+    return renewed
+
+
+def renew_expiring_channels(channel_pks: Iterable[int] | None = None) -> int:
+    """Replace live channels that expire within half a day (or the given ones) with new channels.
+
+    Scheduled hourly, as a safety net: polls renew channels a day ahead (``renew_channel_when_due``),
+    so this finds only those of connections no poll reached. The Django admin's "renew channel"
+    passes ``channel_pks``. Returns how many channels were replaced.
     """
     live = WatchChannel.objects.filter(stopped_at__isnull=True).select_related("calendar__connection")
     if channel_pks is None:
-        live = live.filter(Q(expiration__isnull=True) | Q(expiration__lt=timezone.now() + RENEW_BEFORE))
+        live = live.filter(
+            Q(expiration__isnull=True) | Q(expiration__lt=timezone.now() + RENEW_BEFORE_HOURLY)
+        )
     else:
         live = live.filter(pk__in=list(channel_pks))
     by_connection: dict[int, list[WatchChannel]] = {}

@@ -9,6 +9,10 @@ transaction; each owner's working connection gets a push enqueued on commit, the
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from functools import partial
+
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -68,18 +72,32 @@ def route_to_connections(user_ids: set[int]) -> None:
         queue.enqueue_push(connection_id)
 
 
-def drain_outboxes() -> int:
-    """Enqueue a push for every active connection with due links whose backoff has passed."""
+DRAIN_SPREAD_SECONDS = 45  # a run's pushes leave over this long: done before the next minute's run
+# Retries are rare when Google answers (none in a small deployment's steady state), so even a few
+# are paced: at 10,000 connections 20 retries at once are half a second's worth of polls again.
+DRAIN_PACE_AT_LEAST = 10
+
+
+def drain_outboxes(*, pace: bool = False, sleep: Callable[[float], object] = time.sleep) -> int:
+    """Enqueue a push for every active connection with due links whose backoff has passed.
+
+    These are retries (a push is enqueued when its booking commits): after a Google incident
+    they are every connection that booked meanwhile. With ``pace`` (the every-minute schedule)
+    they leave evenly over ``DRAIN_SPREAD_SECONDS``, not in one burst (from
+    ``DRAIN_PACE_AT_LEAST`` on).
+    """
     now = timezone.now()
-    ids = set(
-        GoogleConnection.objects.filter(state=ConnState.ACTIVE)
-        .filter(Q(retry_after__isnull=True) | Q(retry_after__lte=now))
-        .filter(user__memberships__event_links__needs_push=True)
-        .values_list("pk", flat=True)
+    ids = sorted(
+        set(
+            GoogleConnection.objects.filter(state=ConnState.ACTIVE)
+            .filter(Q(retry_after__isnull=True) | Q(retry_after__lte=now))
+            .filter(user__memberships__event_links__needs_push=True)
+            .values_list("pk", flat=True)
+        )
     )
-    for connection_id in ids:
-        queue.send_push(connection_id)
-    return len(ids)
+    start, gap = now.timestamp(), DRAIN_SPREAD_SECONDS / max(1, len(ids))
+    sends = [(start + n * gap if pace else 0.0, partial(queue.send_push, pk)) for n, pk in enumerate(ids)]
+    return queue.send_paced(sends, sleep=sleep, at_least=DRAIN_PACE_AT_LEAST)
 
 
 def retry_failed(link_ids: list[int]) -> int:

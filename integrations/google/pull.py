@@ -2,16 +2,19 @@
 
 ``events.list`` with a sync token, page by page: our own events go to ``conflicts`` (which changes
 the book through its services), everything else becomes ``BusyBlock`` rows. Free/busy-only
-calendars are read with ``freeBusy``. Polling and the daily reconcile are scheduled here.
+calendars are read with ``freeBusy``. Polling and the daily reconcile (a full pull in each
+connection's own poll once a day) are scheduled here.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +27,7 @@ from copilot.accounts.models import Membership
 from .. import queue, services
 from ..models import BusyBlock, EventLink, GoogleCalendar, GoogleConnection
 from . import client, conflicts
-from .channels import ensure_channel, stop_channels_for
+from .channels import ensure_channel, live_channel_expiry, renew_channel_when_due, stop_channels_for
 from .events import (
     MalformedEvent,
     appointment_id_of,
@@ -449,8 +452,13 @@ def pull_account(connection_id: int, *, ensure_channels: bool = False, full: boo
     Stops channels left on calendars that are no longer selected; with ``ensure_channels`` and
     a ``PUBLIC_BASE_URL``, opens missing push channels. Records success or failure on the connection.
     """
-    # One query for the connection and its calendars (an idle poll costs 2 + one per calendar).
-    calendars = list(GoogleCalendar.objects.select_related("connection").filter(connection_id=connection_id))
+    # One query for the connection, its calendars and when their channels expire (an idle poll
+    # costs 3 queries in all).
+    calendars = list(
+        GoogleCalendar.objects.select_related("connection")
+        .annotate(channel_expires=live_channel_expiry())
+        .filter(connection_id=connection_id)
+    )
     if calendars:
         connection = calendars[0].connection
         for calendar in calendars:
@@ -476,6 +484,9 @@ def pull_account(connection_id: int, *, ensure_channels: bool = False, full: boo
             _store_bookkeeping(deferred)
         due = [c for c in selected if not c.can_list_events and (full or _free_busy_due(c, now))]
         counts.update(refresh_free_busy(session, due))
+        for calendar in selected:
+            if renew_channel_when_due(session, calendar):
+                counts["channels_renewed"] += 1
         if ensure_channels:
             for calendar in selected:
                 counts["channels_opened"] += bool(ensure_channel(session, calendar))
@@ -496,6 +507,10 @@ def _connections_to_pull():
 
 
 POLL_TICK_SECONDS = 60  # the poll schedule's period: each tick enqueues one slice of the interval
+# How long after its planned minute a run sends its first pull. django-q2's scheduler looks for
+# due schedules every 30 s, so a run starts up to ~30 s late; sending each pull this long after its
+# slot makes every run's sends line up with the previous run's, whatever each run's lateness.
+POLL_PACE_DELAY_SECONDS = 30
 
 
 def poll_slot(connection_id: int, interval_seconds: int) -> int:
@@ -503,20 +518,55 @@ def poll_slot(connection_id: int, interval_seconds: int) -> int:
     return (connection_id * 2654435761) % 2**32 % interval_seconds
 
 
-def poll_due(now: datetime | None = None) -> int:
+DAY_SECONDS = 24 * 3600
+
+
+def daily_full_pull(connection_id: int, tick: int, interval_seconds: int) -> bool:
+    """Whether the connection's poll in the interval holding ``tick`` is its full pull of the day.
+
+    Each connection has its own interval of the day (a second hash, independent of its poll
+    slot), so the daily reconcile of 10,000 connections is ~35 full pulls per 5-minute interval,
+    not 10,000 at once.
+    """
+    turns = max(1, DAY_SECONDS // interval_seconds)
+    return (tick // interval_seconds) % turns == (connection_id * 2246822519) % 2**32 % turns
+
+
+def poll_due(
+    now: datetime | None = None, *, pace: bool = False, sleep: Callable[[float], object] = time.sleep
+) -> int:
     """Every minute: enqueue the pulls of the connections whose slot falls in this minute.
 
     Each connection is polled once per ``GOOGLE_POLL_MINUTES``, at its own fixed offset, so the
     polls of 10,000 connections spread evenly over the interval instead of arriving together
-    (no thundering herd; docs/SCALING.md). Returns how many were enqueued.
+    (no thundering herd; docs/SCALING.md). Once a day a connection's poll is a full pull that
+    also heals its push channels (``daily_full_pull``: the daily reconcile, spread over the day).
+    ``now`` is the run's planned time (the schedule passes
+    it: planned times are exactly a minute apart, so successive runs tile the interval however
+    late each starts). With ``pace`` each pull is enqueued at its own moment,
+    ``POLL_PACE_DELAY_SECONDS`` after the planned time plus its slot's offset in the minute (the
+    connections of one second spread over that second), not the minute's slice at once: a burst
+    of 2,000 pulls every minute would idle the workers for most of the minute and queue every
+    push behind it. A run that starts later than the delay sends what is overdue at once and
+    paces the rest. The paced run keeps one worker for about a minute, mostly asleep. Returns
+    how many were enqueued.
     """
     interval = max(settings.GOOGLE_POLL_MINUTES * 60, POLL_TICK_SECONDS)
-    tick = int((now or timezone.now()).timestamp()) // POLL_TICK_SECONDS * POLL_TICK_SECONDS
+    planned = (now or timezone.now()).timestamp()
+    tick = int(planned) // POLL_TICK_SECONDS * POLL_TICK_SECONDS
     low = tick % interval
-    ids = [pk for pk in _connections_to_pull() if low <= poll_slot(pk, interval) < low + POLL_TICK_SECONDS]
-    for connection_id in ids:
-        queue.send_pull(connection_id)
-    return len(ids)
+    by_second: dict[int, list[int]] = {}
+    for pk in _connections_to_pull():
+        slot = poll_slot(pk, interval)
+        if low <= slot < low + POLL_TICK_SECONDS:
+            by_second.setdefault(slot - low, []).append(pk)
+    sends = []
+    for second, ids in by_second.items():
+        for number, connection_id in enumerate(sorted(ids)):
+            at = planned + POLL_PACE_DELAY_SECONDS + second + number / len(ids) if pace else 0.0
+            full = daily_full_pull(connection_id, tick, interval)
+            sends.append((at, partial(queue.send_pull, connection_id, full=full)))
+    return queue.send_paced(sends, sleep=sleep)
 
 
 def poll_all() -> int:
@@ -531,7 +581,8 @@ def poll_all() -> int:
 
 
 def reconcile_all() -> int:
-    """Daily: a full pull of every active connection (catches anything missed), healing channels."""
+    """A full pull of every active connection at once, healing channels (by hand, e.g. after an
+    outage; the daily one is spread over the polls: ``daily_full_pull``)."""
     ids = list(_connections_to_pull())
     for connection_id in ids:
         queue.send_pull(connection_id, full=True)

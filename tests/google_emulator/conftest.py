@@ -64,7 +64,10 @@ class Google:
         return self.control("POST", "tokens", {"email": email, "scopes": scopes or [*SIGN_IN, CALENDAR]})
 
     def credentials(self, email: str, scopes: list[str] | None = None) -> Credentials:
-        tokens = self.tokens(email, scopes)
+        return self.credentials_of(self.tokens(email, scopes))
+
+    def credentials_of(self, tokens: dict[str, Any]) -> Credentials:
+        """Credentials for a token answer (`/token`, `/_emulator/tokens` or `/_emulator/bulk`)."""
         return Credentials(
             tokens["access_token"],
             refresh_token=tokens["refresh_token"],

@@ -113,3 +113,17 @@ def test_stats_count_by_route_template_and_reset(google: Google, ana: str) -> No
     assert stats["total"] == 3
     assert not any(route.startswith(("POST /_emulator", "GET /_emulator")) for route in stats["requests"])
     assert google.control("POST", "stats/reset")["total"] == 0
+
+
+def test_stats_per_second_count_what_total_counts_by_the_second_it_came(google: Google, ana: str) -> None:
+    service = google.service(ana)
+    before = time.time()
+    for _ in range(3):
+        service.events().list(calendarId="primary").execute()
+    requests.get(google.url + "/_emulator/users", timeout=10)  # the control surface is not counted
+
+    seconds = google.control("GET", "stats/seconds")["seconds"]
+    assert sum(seconds.values()) == 3 == google.stats()["total"]
+    assert all(int(before) <= int(second) <= time.time() for second in seconds)
+    google.control("POST", "stats/reset")
+    assert google.control("GET", "stats/seconds")["seconds"] == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -137,7 +138,6 @@ def test_a_notification_heard_while_the_poll_reads_keeps_its_flag(google, connec
 def test_polls_are_spread_over_the_interval_each_connection_once(settings):
     """Issue 15: no thundering herd. 10,000 connections, polled every 5 minutes: each falls in
     exactly one minute's slice, and the polls per second stay within 1.5× of the mean."""
-    from collections import Counter
 
     interval = 5 * 60
     slots = Counter(pull.poll_slot(pk, interval) for pk in range(1, 10_001))
@@ -160,13 +160,114 @@ def test_each_connection_is_polled_once_per_interval(google, connected, settings
     assert google.api_requests() == 2 * 2  # two idle polls of its two calendars
 
 
+def many_connections(count: int) -> list[int]:
+    from copilot.accounts.models import User
+
+    users = User.objects.bulk_create(User(email=f"p{n}@poll.test") for n in range(count))
+    made = GoogleConnection.objects.bulk_create(
+        GoogleConnection(user=u, google_uid=f"uid{n}", state=GoogleConnection.State.ACTIVE)
+        for n, u in enumerate(users)
+    )
+    return [c.pk for c in made]
+
+
+def paced_run(monkeypatch, planned: datetime, started: datetime) -> list[tuple[float, int]]:
+    """Run the paced poll of the minute planned at ``planned``, starting at ``started``: (when each
+    pull was enqueued, in seconds after ``planned``, and its connection)."""
+    from freezegun import freeze_time
+
+    from integrations import queue
+
+    sent: list[tuple[float, int]] = []
+    with freeze_time(started) as clock:
+        monkeypatch.setattr(
+            queue, "send_pull", lambda pk, **kw: sent.append(((timezone.now() - planned).total_seconds(), pk))
+        )
+        pull.poll_due(now=planned, pace=True, sleep=lambda seconds: clock.tick(seconds))
+    return sent
+
+
+def test_a_minute_of_polls_is_enqueued_one_pull_at_a_time_not_at_once(settings, monkeypatch):
+    """Issue 15: a minute's slice arriving in one burst idles the workers for the rest of the minute
+    and queues every push behind it. Paced, each pull leaves at its own moment: 30 s (the
+    scheduler's lateness) after the planned minute plus its slot's offset, every second carrying
+    its share."""
+
+    settings.GOOGLE_POLL_MINUTES = 1  # every connection falls in every minute
+    ids = many_connections(600)
+    planned = datetime(2026, 1, 5, 9, 0, 17, tzinfo=UTC)
+
+    sent = paced_run(monkeypatch, planned, started=planned + timedelta(seconds=12))
+
+    assert sorted(pk for _, pk in sent) == sorted(ids), "each connection once"
+    assert all(30 <= at < 90 for at, _ in sent)
+    per_second = Counter(int(at) for at, _ in sent)
+    assert len(per_second) == 60 and max(per_second.values()) <= 1.5 * 600 / 60
+    for pk in ids:  # each at its own slot's second, every run alike
+        assert int(dict((p, at) for at, p in sent)[pk]) == 30 + pull.poll_slot(pk, 60)
+
+
+def test_a_small_slice_goes_at_once_without_keeping_a_worker_asleep(settings, monkeypatch):
+    settings.GOOGLE_POLL_MINUTES = 1
+    ids = many_connections(59)  # under queue.PACE_AT_LEAST: cleared by the workers in a moment
+    planned = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+
+    sent = paced_run(monkeypatch, planned, started=planned)
+
+    assert sorted(pk for _, pk in sent) == sorted(ids) and {at for at, _ in sent} == {0}
+
+
+def test_a_run_that_starts_late_sends_the_overdue_pulls_and_paces_the_rest(settings, monkeypatch):
+    settings.GOOGLE_POLL_MINUTES = 1
+    ids = many_connections(600)
+    planned = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+
+    sent = paced_run(monkeypatch, planned, started=planned + timedelta(seconds=50))
+
+    assert sorted(pk for _, pk in sent) == sorted(ids)
+    overdue = [at for at, pk in sent if 30 + pull.poll_slot(pk, 60) < 50]
+    assert overdue and all(at == 50 for at in overdue)
+    assert all(at == 30 + pull.poll_slot(pk, 60) + (at % 1) for at, pk in sent if at > 50)
+
+
+def test_the_daily_full_pull_is_spread_over_the_day_once_per_connection():
+    """Issue 15: the daily reconcile enqueued a full pull of every connection at once (10,000 full
+    pulls in one burst). Now each connection's poll is full in its own interval of the day."""
+
+    interval = 5 * 60
+    day = range(0, pull.DAY_SECONDS, interval)
+    fulls = Counter()
+    for pk in range(1, 10_001):
+        turns = [tick for tick in day if pull.daily_full_pull(pk, tick, interval)]
+        assert len(turns) == 1, "exactly one full pull a day"
+        fulls[turns[0]] += 1
+    mean = 10_000 / len(day)
+    assert len(fulls) == len(day) and max(fulls.values()) <= 1.5 * mean
+
+
+def test_a_connection_s_poll_is_full_once_a_day(settings, monkeypatch):
+    from integrations import queue
+
+    settings.GOOGLE_POLL_MINUTES = 60  # 24 polls a day: few runs to drive
+    ids = many_connections(40)
+    sent = []
+    monkeypatch.setattr(queue, "send_pull", lambda pk, full=False: sent.append((pk, full)))
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+
+    for minute in range(24 * 60):
+        pull.poll_due(now=start + timedelta(minutes=minute))
+
+    assert Counter(pk for pk, _ in sent) == {pk: 24 for pk in ids}
+    assert Counter(pk for pk, full in sent if full) == {pk: 1 for pk in ids}
+
+
 def test_channels_opened_together_expire_spread_over_hours(settings):
-    """Issue 15: channel renewals (hourly job, a day ahead) do not come all at once."""
+    """Issue 15: channels opened together (a mass connect) do not come up for renewal together."""
     settings.GOOGLE_CHANNEL_TTL_SECONDS = 7 * 24 * 3600
     ttls = [channels.channel_ttl_seconds() for _ in range(1000)]
 
     assert all(7 * 24 * 3600 * 7 / 8 <= ttl <= 7 * 24 * 3600 for ttl in ttls)
-    assert len({ttl // 3600 for ttl in ttls}) >= 20, "spread over about 21 hourly renewal runs"
+    assert len({ttl // 3600 for ttl in ttls}) >= 20, "expiring over about 21 hours"
 
 
 def test_a_lost_notification_is_caught_by_polling(
@@ -317,6 +418,27 @@ def test_channels_expiring_within_a_day_are_replaced(google, connected, public_u
     assert fresh.channel_id != old.channel_id and fresh.token != old.token
     assert fresh.expiration > timezone.now() + timedelta(days=6)
     assert emulator_channels(google)[old.channel_id]["stopped"] is True
+
+
+def test_a_poll_renews_its_channel_a_day_ahead_and_the_hourly_job_leaves_it_to_the_poll(
+    google, connected, public_url, django_assert_num_queries
+):
+    """Issue 15: renewals ride on the polls (spread over the interval), not on one hourly burst."""
+    pull.pull_account(connected.pk, ensure_channels=True)
+    old = WatchChannel.objects.first()
+    WatchChannel.objects.filter(pk=old.pk).update(expiration=timezone.now() + timedelta(hours=20))
+
+    assert channels.renew_expiring_channels() == 0, "the hourly job only takes what no poll renewed"
+    result = pull.pull_account(connected.pk)
+
+    assert result["channels_renewed"] == 1
+    old.refresh_from_db()
+    assert old.stopped_at is not None and emulator_channels(google)[old.channel_id]["stopped"] is True
+    fresh = WatchChannel.objects.filter(calendar=old.calendar, stopped_at__isnull=True).get()
+    assert fresh.expiration > timezone.now() + timedelta(days=6)
+    assert WatchChannel.objects.filter(stopped_at__isnull=True).count() == 2  # one per calendar
+    with django_assert_num_queries(3):  # lasting channels: the idle poll's cost, nothing renewed
+        assert "channels_renewed" not in pull.pull_account(connected.pk)
 
 
 def test_without_a_public_address_there_are_no_channels_and_the_tab_says_so(google, connected, settings):

@@ -367,3 +367,31 @@ def test_a_stale_google_copy_loses_to_a_newer_portal_change(
     assert appointment.title == "Exam (portal, later)"
     assert [e["summary"] for e in ours(events_in(google, bob.user.email))] == ["Exam (portal, later)"]
     assert not EventLink.objects.filter(needs_push=True).exists()
+
+
+def test_the_drain_spreads_its_pushes_over_the_minute(google, bob, dora, alice, connect, book, monkeypatch):
+    """Issue 15: the every-minute drain sends the retries it finds evenly over 45 s, not at once
+    (after a Google incident that is every connection that booked meanwhile)."""
+    from freezegun import freeze_time
+
+    from integrations import queue
+    from integrations.google import outbox
+
+    members = [bob, dora, alice]
+    monkeypatch.setattr(outbox, "DRAIN_PACE_AT_LEAST", 3)  # (a drain paces 10 or more)
+    for member in members:
+        connect(member)  # its resync ran on commit
+        start, end = slot(member, 2, 10)
+        book(member, start, end)  # its push is not run: the link waits in the outbox
+    sent = []
+    began = timezone.now()
+    with freeze_time(began) as clock:
+        monkeypatch.setattr(
+            queue, "send_push", lambda pk: sent.append(((timezone.now() - began).total_seconds(), pk))
+        )
+        assert outbox.drain_outboxes(pace=True, sleep=lambda seconds: clock.tick(seconds)) == 3
+
+    assert [at for at, _ in sent] == [0, 15, 30]
+    assert sorted(pk for _, pk in sent) == sorted(
+        GoogleConnection.objects.filter(user__memberships__in=members).values_list("pk", flat=True)
+    )
