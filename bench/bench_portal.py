@@ -43,7 +43,9 @@ def seed(env: common.Env) -> list:
     practice = common.make_practice("portal")
     staff = common.make_staff(practice, 10)
     for offset, member in enumerate(staff):
-        common.upcoming_appointments(member, 80, per_day=8, first_day=-7 + offset % 3)
+        common.add_participants(
+            common.upcoming_appointments(member, 80, per_day=8, first_day=-7 + offset % 3)
+        )
     for member in staff[:3]:
         common.connect(env, member)
     admins = common.make_staff(practice, CLIENTS, prefix="desk", role=Membership.Role.ADMIN)

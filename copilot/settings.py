@@ -335,7 +335,9 @@ SOCIALACCOUNT_PROVIDERS = {
 REDIS_URL = env("REDIS_URL")
 Q_CLUSTER = {
     "name": "copilot",
-    "workers": int(env("Q_WORKERS", "2")),
+    # 4: from ~300 connections the paced poll and drain runs each keep a worker asleep for most of
+    # a minute (docs/SCALING.md); two more stay free for pushes, which must land within seconds.
+    "workers": int(env("Q_WORKERS", "4")),
     "timeout": 120,
     "retry": 180,  # must exceed timeout, or a slow task runs twice
     "max_attempts": 3,
