@@ -196,7 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     bookings, resync_size = (3, 30) if quick else (30, 1000)
     Figure = common.Figure
 
+    from copilot.accounts.models import Practice
+
     practice = common.make_practice("push")
+    # (c) renames a title: Google shows it only when the practice shows full titles (under "type
+    # only", the default for new practices, a rename changes nothing in Google and costs no write).
+    practice.external_title_privacy = Practice.TitlePrivacy.FULL
+    practice.save(update_fields=["external_title_privacy"])
     a, b, c, d = common.make_staff(practice, 4)
     connections = {m.pk: common.connect(env, m) for m in (a, b, c, d)}
 

@@ -110,7 +110,7 @@ def render(results: list[dict], outcomes: list[dict], command: str, info: dict[s
         f"- **Machine:** {info['cores']} cores, {info['memory']} RAM, {info['cpu']}; {info['os']}",
         f"- **Python:** {info['python']}",
         f"- **Database:** {info['database']}",
-        f"- **Command:** `{command}`",
+        f"- **Command:** {command}",
         "",
         "## How to read these",
         "",
@@ -154,6 +154,8 @@ def render(results: list[dict], outcomes: list[dict], command: str, info: dict[s
 def load_results(names: set[str] | None = None) -> list[dict]:
     results = []
     for path in sorted(RESULTS.glob("*.json")):
+        if path.name == "runs.json":
+            continue
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as error:
@@ -163,6 +165,26 @@ def load_results(names: set[str] | None = None) -> list[dict]:
         if names is None or data["name"] in names or path.stem in names:
             results.append(data)
     return results
+
+
+def remember_run(command: str, outcomes: list[dict], *, partial: bool) -> tuple[str, list[dict]]:
+    """The command line(s) and script outcomes behind the results now on disk.
+
+    A full run starts afresh; an ``--only`` run replaces its scripts' outcomes and adds its command
+    to the full run's, so the document still lists every script whose results it shows.
+    """
+    path = RESULTS / "runs.json"
+    previous = {"commands": [], "outcomes": []}
+    if partial and path.exists():
+        previous = json.loads(path.read_text())
+    ran = {o["script"] for o in outcomes}
+    merged = [o for o in previous["outcomes"] if o["script"] not in ran] + outcomes
+    merged.sort(key=lambda o: o["script"])
+    stamp = datetime.now(UTC).strftime("%H:%M UTC")
+    commands = [*previous["commands"], f"`{command}` ({stamp})"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"commands": commands, "outcomes": merged}, indent=2))
+    return ", then ".join(commands), merged
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,6 +215,13 @@ def main(argv: list[str] | None = None) -> int:
         failed = [o for o in outcomes if o["exit"]]
         print(f"\nquick run: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
         return 1 if failed else 0
+    if args.render:
+        remembered = RESULTS / "runs.json"
+        if remembered.exists():
+            run = json.loads(remembered.read_text())
+            command, outcomes = ", then ".join(run["commands"]), run["outcomes"]
+    else:
+        command, outcomes = remember_run(command, outcomes, partial=bool(args.only))
     results = load_results()
     DOCUMENT.parent.mkdir(parents=True, exist_ok=True)
     DOCUMENT.write_text(render(results, outcomes, command, machine()))
