@@ -160,12 +160,19 @@ def bob_client(client, bob, google):
 
 
 @pytest.fixture
-def bob_connected(bob_client, bob) -> GoogleConnection:
+def bob_consented(bob_client, bob) -> GoogleConnection:
     """Bob has connected his Google account through allauth's flow: allauth knows its uid."""
     from .oauth_flow import connect_through_consent
 
     connect_through_consent(bob_client, email=bob.user.email)
     return GoogleConnection.objects.get(user=bob.user)
+
+
+@pytest.fixture
+def bob_connected(bob, connect, django_capture_on_commit_callbacks) -> GoogleConnection:
+    """Bob is connected and the first sync ran (its push and pull, on commit): his data is fresh."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return connect(bob)
 
 
 def add_event(google, email: str, calendar_id: str, start: datetime, end: datetime, **body) -> dict:

@@ -18,13 +18,13 @@ State = GoogleConnection.State
 
 
 def test_allauths_third_party_page_cannot_remove_the_google_account(
-    bob_connected, bob_client, bob, dora, google
+    bob_consented, bob_client, bob, dora, google
 ):
-    account = bob_connected.social_account
+    account = bob_consented.social_account
     response = bob_client.post("/accounts/3rdparty/", {"account": account.pk}, HTTP_HOST=HOST)
     assert SocialAccount.objects.filter(pk=account.pk).exists(), "allauth removed the Google account"
     assert response.status_code in (404, 405)
-    connection = GoogleConnection.objects.get(pk=bob_connected.pk)
+    connection = GoogleConnection.objects.get(pk=bob_consented.pk)
     assert connection.social_account_id == account.pk
     assert connection.state == State.SETUP and connection.refresh_token
     # So the Google account stays bob's: nobody else can connect it.
@@ -50,9 +50,9 @@ def test_allauth_social_endpoints_that_create_or_sign_in_are_closed(client, bob,
     assert signed_in_user_id(client) == (str(bob.user.pk) if who == "bob" else None)
 
 
-def test_django_admin_cannot_delete_a_google_account_behind_unlinks_back(client, bob_connected):
+def test_django_admin_cannot_delete_a_google_account_behind_unlinks_back(client, bob_consented):
     client.force_login(User.objects.create_superuser(email="root@copilot.test", password="x"))
-    account = bob_connected.social_account
+    account = bob_consented.social_account
     url = reverse("admin:socialaccount_socialaccount_delete", args=[account.pk])
     assert client.post(url, {"post": "yes"}, HTTP_HOST=HOST).status_code == 403
     assert SocialAccount.objects.filter(pk=account.pk).exists()

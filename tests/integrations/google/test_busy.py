@@ -229,12 +229,6 @@ def test_a_week_of_busy_time_reads_overlapping_blocks_of_any_length(bob):
 # --- ensure_fresh --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def bob_connected(bob, connect, django_capture_on_commit_callbacks) -> GoogleConnection:
-    with django_capture_on_commit_callbacks(execute=True):
-        return connect(bob)  # the first push and pull ran: data is fresh
-
-
 def make_stale(connection) -> None:
     GoogleConnection.objects.filter(pk=connection.pk).update(
         last_sync_at=timezone.now() - timedelta(minutes=16)

@@ -21,7 +21,6 @@ from . import test_pull
 from .test_pull import delete_in_google, edit_in_google, events_of, link_of, when, writes
 
 # The pull tests' fixtures: bob connected through the emulator, bookings pushed, pulls run inline.
-bob_connected = test_pull.bob_connected
 booked = test_pull.booked
 pull_now = test_pull.pull_now
 portal_edit = test_pull.portal_edit

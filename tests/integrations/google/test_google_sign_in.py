@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("process", ["login", "redirect", ""])
-def test_an_anonymous_google_sign_in_signs_nobody_in(bob_connected, bob, google, process):
+def test_an_anonymous_google_sign_in_signs_nobody_in(bob_consented, bob, google, process):
     visitor = Client()
     response = try_google_sign_in(visitor, google, email=bob.user.email, process=process)
     assert signed_in_user_id(visitor) is None, "consenting at Google signed the visitor in as bob"
@@ -36,7 +36,7 @@ def test_an_anonymous_google_sign_in_signs_nobody_in(bob_connected, bob, google,
     assert visitor.get(reverse("calendars:week"), HTTP_HOST=HOST).status_code == 302, "still signed out"
 
 
-def test_an_anonymous_connect_is_sent_to_sign_in_not_to_google(bob_connected, bob, google):
+def test_an_anonymous_connect_is_sent_to_sign_in_not_to_google(bob_consented, bob, google):
     visitor = Client()
     response = visitor.post(f"{reverse('google_login')}?process=connect", HTTP_HOST=HOST)
     assert response.status_code == 302
@@ -45,7 +45,7 @@ def test_an_anonymous_connect_is_sent_to_sign_in_not_to_google(bob_connected, bo
 
 
 def test_a_signed_in_person_cannot_switch_to_another_account_by_google_sign_in(
-    bob_connected, bob, dora, google
+    bob_consented, bob, dora, google
 ):
     dora_client = login(Client(), dora)
     response = try_google_sign_in(dora_client, google, email=bob.user.email, process="login")
@@ -53,7 +53,7 @@ def test_a_signed_in_person_cannot_switch_to_another_account_by_google_sign_in(
     assert response.status_code == 404
 
 
-def test_the_one_tap_endpoint_is_closed(bob_connected, bob, google):
+def test_the_one_tap_endpoint_is_closed(bob_consented, bob, google):
     visitor = Client()
     response = try_one_tap(visitor, google, email=bob.user.email)
     assert signed_in_user_id(visitor) is None, "One Tap signed the visitor in as bob"
@@ -61,7 +61,7 @@ def test_the_one_tap_endpoint_is_closed(bob_connected, bob, google):
     assert visitor.get(ONE_TAP, HTTP_HOST=HOST).status_code == 404
 
 
-def test_the_adapter_refuses_sign_in_even_through_allauths_stock_views(bob_connected, bob, dora, google):
+def test_the_adapter_refuses_sign_in_even_through_allauths_stock_views(bob_consented, bob, dora, google):
     """Were the 404 routes ever dropped, allauth's own views still sign no one in."""
     with override_settings(ROOT_URLCONF=STOCK_ALLAUTH):
         visitor = Client()
@@ -77,7 +77,7 @@ def test_the_adapter_refuses_sign_in_even_through_allauths_stock_views(bob_conne
     assert list(SocialAccount.objects.values_list("user", flat=True)) == [bob.user.pk]
 
 
-def test_our_callback_refuses_a_sign_in_state_before_asking_google_for_tokens(bob_connected, bob, google):
+def test_our_callback_refuses_a_sign_in_state_before_asking_google_for_tokens(bob_consented, bob, google):
     visitor = Client()
     with override_settings(ROOT_URLCONF=STOCK_ALLAUTH):  # only allauth's stock view stashes such a state
         start = visitor.post(f"{reverse('google_login')}?process=login", HTTP_HOST=HOST)

@@ -50,12 +50,6 @@ def writes(google) -> int:
 
 
 @pytest.fixture
-def bob_connected(bob, connect, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        return connect(bob)
-
-
-@pytest.fixture
 def booked(bob_connected, bob, book, django_capture_on_commit_callbacks):
     """Book for bob and let the push write it to his linked calendar, as the worker would."""
 

@@ -30,12 +30,6 @@ def ours(events: list[dict]) -> list[dict]:
 
 
 @pytest.fixture
-def bob_connected(bob, connect, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        return connect(bob)
-
-
-@pytest.fixture
 def booked(bob_connected, bob, book, django_capture_on_commit_callbacks):
     """Book for bob and let the push run (as the worker would, on commit)."""
 

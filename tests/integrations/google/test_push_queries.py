@@ -12,10 +12,7 @@ from copilot.accounts.models import Practice
 from integrations.google import push
 from patients.services import PatientDetails, patient_create
 
-from . import test_push
 from .test_push import slot
-
-bob_connected = test_push.bob_connected  # the push tests' fixture: bob connected, nothing pushed
 
 pytestmark = pytest.mark.django_db
 

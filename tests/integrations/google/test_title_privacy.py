@@ -20,7 +20,7 @@ from . import test_pull
 from .test_pull import edit_in_google, events_of, link_of, when
 
 # The pull tests' fixtures: bob connected, booking pushed on commit, pulling on demand.
-bob_connected, booked, pull_now = test_pull.bob_connected, test_pull.booked, test_pull.pull_now
+booked, pull_now = test_pull.booked, test_pull.pull_now
 
 pytestmark = pytest.mark.django_db
 

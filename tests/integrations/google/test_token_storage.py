@@ -77,27 +77,27 @@ def test_no_plaintext_token_after_a_connect_a_refused_connect_and_a_reconnect(bo
     assert_no_plaintext_token(google)
 
 
-def test_no_plaintext_token_after_a_refused_sign_in(bob_connected, bob, google):
+def test_no_plaintext_token_after_a_refused_sign_in(bob_consented, bob, google):
     with override_settings(ROOT_URLCONF=STOCK_ALLAUTH):
         try_google_sign_in(Client(), google, email=bob.user.email, process="login")
     assert_no_plaintext_token(google)
 
 
-def test_a_reconnect_without_a_new_refresh_token_keeps_the_old_one(bob_connected, bob, google):
+def test_a_reconnect_without_a_new_refresh_token_keeps_the_old_one(bob_consented, bob, google):
     from integrations.services import connection_from_oauth
 
-    old_refresh = bob_connected.refresh_token
+    old_refresh = bob_consented.refresh_token
     answer = google.tokens(bob.user.email)
     answer.pop("refresh_token")
     connection = connection_from_oauth(
-        user=bob.user, social_account=bob_connected.social_account, token_response=answer
+        user=bob.user, social_account=bob_consented.social_account, token_response=answer
     )
     connection.refresh_from_db()
     assert connection.refresh_token == old_refresh
     assert connection.access_token == answer["access_token"]
 
 
-def test_django_admin_has_no_token_pages(client, bob_connected):
+def test_django_admin_has_no_token_pages(client, bob_consented):
     client.force_login(User.objects.create_superuser(email="root@copilot.test", password="x"))
     assert SocialToken not in admin.site._registry
     assert SocialApp not in admin.site._registry, "the client secret comes from the environment"
@@ -106,15 +106,15 @@ def test_django_admin_has_no_token_pages(client, bob_connected):
     assert "socialtoken" not in index.lower()
 
 
-def test_the_migration_deletes_plaintext_tokens_stored_before(bob_connected):
+def test_the_migration_deletes_plaintext_tokens_stored_before(bob_consented):
     from importlib import import_module
 
     from django.apps import apps
 
     migration = import_module("integrations.migrations.0004_delete_plaintext_social_tokens")
-    SocialToken.objects.create(account=bob_connected.social_account, token="ya29.old", token_secret="1//old")
+    SocialToken.objects.create(account=bob_consented.social_account, token="ya29.old", token_secret="1//old")
     migration.delete_plaintext_tokens(apps, None)
     assert not SocialToken.objects.exists()
     assert plaintext_tokens_in_database({"ya29.old", "1//old"}) == []
-    bob_connected.refresh_from_db()
-    assert bob_connected.refresh_token, "our encrypted copy is untouched"
+    bob_consented.refresh_from_db()
+    assert bob_consented.refresh_token, "our encrypted copy is untouched"
