@@ -28,6 +28,9 @@ from bench import common
 CLIENTS = 20
 WORKERS = 3
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+# Nothing changes during the run: after a client's first view in each worker, the week is that
+# worker's stored page (docs/ARCHITECTURE.md, "Stored pages"); bench_week.py times a redraw.
+STORED = {"week": "; an unchanged week: mostly stored pages (see bench_week for a redraw)"}
 
 
 def free_port() -> int:
@@ -150,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                     None,
                     None,
                     f"{len(latencies)} requests, {CLIENTS} clients, {WORKERS} gunicorn workers, "
-                    f"{errors} errors",
+                    f"{errors} errors" + STORED.get(name, ""),
                 )
             )
             figures.append(
