@@ -29,3 +29,11 @@ def clamp_date(day: date) -> date:
 def instant_in_range(value: datetime) -> bool:
     """Whether a datetime falls on a bookable date (its date on its own clock)."""
     return date_in_range(value.date())
+
+
+def navigation_date(value: str | None) -> date | None:
+    """A navigation date from the query string: None when unreadable, clamped to the book's range."""
+    try:
+        return clamp_date(date.fromisoformat(value)) if value else None
+    except (TypeError, ValueError):
+        return None

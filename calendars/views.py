@@ -5,7 +5,6 @@ htmx requests get the partial of the region they swap; everything works as plain
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -25,10 +24,9 @@ from copilot.accounts.access import can_manage_member, current_membership
 from copilot.accounts.models import Membership, Practice
 from copilot.accounts.selectors import practice_members
 
-from . import busy, page_cache, services
-from .fingerprint import Fingerprint, page_fingerprint, team_scope, week_scope
+from . import busy, grid_pages, page_cache, services
 from .forms import AppointmentFilterForm, AppointmentForm, CancelForm, TeamFilterForm, WorkingHoursForm
-from .limits import clamp_date
+from .limits import clamp_date, navigation_date
 from .models import Appointment
 from .selectors import (
     appointment_for_member,
@@ -43,7 +41,7 @@ from .services import BookingError
 from .sync_status import attach_badges, sync_statuses
 from .team import build_team
 from .timezones import day_bounds, format_local_range
-from .week import DEFAULT_SPAN, build_week, span_of, week_start
+from .week import DEFAULT_SPAN, build_week, span_of
 from .week_changes import Before, ShownWeek, changed_days, shown_week
 
 # --- lookups, always inside the current practice ------------------------------------------
@@ -89,14 +87,6 @@ def _today(practice: Practice) -> date:
     return timezone.now().astimezone(practice.zone).date()
 
 
-def _parse_date(value: str | None) -> date | None:
-    """A navigation date from the query string: None when unreadable, clamped to the book's range."""
-    try:
-        return clamp_date(date.fromisoformat(value)) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
 def week_url(staff: Membership, day: date, span: str = "week") -> str:
     query = {"staff": staff.pk, "date": day.isoformat()}
     if span == "day":
@@ -134,19 +124,6 @@ def _practice_attention(actor: Membership) -> list[dict]:
 # --- the week view ----------------------------------------------------------------------------
 
 
-def _dates_shown(start_date: date, days: int, zone) -> tuple[date, date, datetime, datetime]:
-    """``days`` local days from ``start_date``: the first and last, and their bounds [start, end)."""
-    end_date = start_date + timedelta(days=days - 1)
-    range_start, _ = day_bounds(start_date, zone)
-    _, range_end = day_bounds(end_date, zone)
-    return start_date, end_date, range_start, range_end
-
-
-def _week_range(day: date, span: str, zone) -> tuple[date, date, datetime, datetime]:
-    """The week (or day) shown for ``day``."""
-    return _dates_shown(day, 1, zone) if span == "day" else _dates_shown(week_start(day), 7, zone)
-
-
 def _week_context(
     actor: Membership,
     staff: Membership,
@@ -159,7 +136,7 @@ def _week_context(
     now = now or timezone.now()
     today = now.astimezone(practice.zone).date()
     days = 1 if span == "day" else 7
-    start_date, _, range_start, range_end = _week_range(day, span, practice.zone)
+    start_date, _, range_start, range_end = grid_pages.week_range(day, span, practice.zone)
     grid = build_week(
         appointments=attach_badges(
             appointments_by_member(practice=practice, members=[staff], start=range_start, end=range_end)[
@@ -196,82 +173,16 @@ def _week_context(
     }
 
 
-@dataclass
-class _Grid:
-    """A time-grid page as one request asks for it, seen by ``actor``: its key and fingerprint for the
-    page cache, and what drawing it needs."""
-
-    actor: Membership
-    day: date
-    span: str
-    now: datetime
-    key: tuple
-    found: Fingerprint | None
-    fingerprint: str | None
-    staff_id: int | None = None
-
-    def same_as(self, actor: Membership) -> bool:
-        """Whether ``actor`` (read now) asks for the same fingerprint as the one this was made for."""
-        return (actor.pk, actor.practice_id, actor.practice.time_zone) == (
-            self.actor.pk,
-            self.actor.practice_id,
-            self.actor.practice.time_zone,
-        )
-
-
-def _grid_page(request: HttpRequest, actor: Membership, kind: str) -> _Grid:
-    """The week (``kind`` "week") or team page ``request`` asks ``actor`` to see: the parameters, one
-    fingerprint query, and the key. Raises Http404 for a staff id that is not a number."""
-    practice = actor.practice
-    now = timezone.now()
-    today = now.astimezone(practice.zone).date()
-    day = _parse_date(request.GET.get("date")) or today
-    staff_id = None
-    if kind == "week":
-        staff_id = _member_id(request.GET["staff"]) if request.GET.get("staff") else actor.pk
-        span = "day" if request.GET.get("span") == "day" else "week"
-        start_date, end_date, range_start, range_end = _week_range(day, span, practice.zone)
-        scope = week_scope(
-            practice_id=practice.pk, staff_id=staff_id, start=range_start, end=range_end, now=now
-        )
-    else:
-        span = "week" if request.GET.get("span") == "week" else "day"
-        start_date, end_date, range_start, range_end = _team_range(day, span, practice.zone)
-        scope = team_scope(practice_id=practice.pk, start=range_start, end=range_end, now=now)
-    found = page_fingerprint(scope, user_id=request.user.pk, actor_id=actor.pk, staff_id=staff_id)
-    key = (kind, actor.pk, staff_id, day, span, bool(request.htmx), page_cache.wanted_practice(request))
-    fingerprint = None
-    if found is not None:
-        minute = now.replace(second=0, microsecond=0) if start_date <= today <= end_date else None
-        fingerprint = f"{found.digest}:{page_cache.python_part(request, actor, today, minute)}"
-    return _Grid(actor, day, span, now, key, found, fingerprint, staff_id)
-
-
-def _stored_or_actor(request: HttpRequest, kind: str) -> tuple[HttpResponse | None, _Grid | None]:
-    """The stored page, when the member this person was last seen as (this process remembers, for
-    this practice choice) still sees it unchanged: no membership query. Otherwise None and that
-    attempt (a fingerprint made for someone the request may no longer be)."""
-    known = page_cache.known_actor(request)
-    if known is None:
-        return None, None
-    try:
-        attempt = _grid_page(request, known, kind)
-    except Http404:
-        return None, None
-    return page_cache.stored(request, attempt.key, attempt.fingerprint, known), attempt
-
-
 @require_safe
 def week(request: HttpRequest) -> HttpResponse:
     """One staff member's week (or day) as a time grid. ``?staff=<membership id>&date=&span=day``."""
-    stored, attempt = _stored_or_actor(request, "week")
+    stored, attempt = grid_pages.stored_or_attempt(request, "week")
     if stored is not None:
         return stored
     if request.get_membership() is None:
         return render(request, "portal/no_practice.html")
     actor = current_membership(request)
-    page_cache.remember_actor(request, actor)
-    page = attempt if attempt is not None and attempt.same_as(actor) else _grid_page(request, actor, "week")
+    page = grid_pages.page_for(request, actor, "week", attempt)
     if page.found is not None and not page.found.staff_ok:
         raise Http404("No such staff member.")
     template = "calendars/partials/week_grid.html" if request.htmx else "calendars/week.html"
@@ -280,28 +191,9 @@ def week(request: HttpRequest) -> HttpResponse:
         members = list(practice_members(practice=actor.practice))  # the staff picker's, and whom to show
         staff = _member_among_or_404(members, page.staff_id)
         context = _week_context(actor, staff, page.day, page.span, members, page.now)
-        return _render_page(request, template, context, page.found, csrf_token)
+        return grid_pages.draw(request, template, context, page.found, csrf_token)
 
     return page_cache.respond(request, page.key, page.fingerprint, draw)
-
-
-def _member_id(value: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise Http404("No such staff member.") from exc
-
-
-def _render_page(
-    request: HttpRequest, template: str, context: dict, found: Fingerprint | None, csrf_token: str | None
-) -> str:
-    """``template`` drawn for ``request``; the top bar's counts come from the fingerprint's query."""
-    if found is not None:
-        context["inbox_unread_count"] = found.inbox_unread
-        context["open_invitation_count"] = found.open_invitations
-    if csrf_token is not None:
-        context["csrf_token"] = csrf_token
-    return render_to_string(template, context, request)
 
 
 def team_url(day: date, span: str = "day") -> str:
@@ -311,17 +203,12 @@ def team_url(day: date, span: str = "day") -> str:
     return f"{reverse('calendars:team')}?{urlencode(query)}"
 
 
-def _team_range(day: date, span: str, zone) -> tuple[date, date, datetime, datetime]:
-    """The team day (or week) shown for ``day``."""
-    return _week_range(day, "week" if span == "week" else "day", zone)
-
-
 def _team_context(actor: Membership, day: date, span: str, now: datetime | None = None) -> dict:
     """The team view: everyone chosen in the filter, side by side, in a constant number of queries."""
     practice = actor.practice
     now = now or timezone.now()
     days = 7 if span == "week" else 1
-    start_date, _, range_start, range_end = _team_range(day, span, practice.zone)
+    start_date, _, range_start, range_end = grid_pages.team_range(day, span, practice.zone)
     everyone = list(practice_members(practice=practice))
     chosen = set(team_view_member_ids(membership=actor))
     shown = [m for m in everyone if m.pk in chosen] or everyone
@@ -361,19 +248,18 @@ def _team_context(actor: Membership, day: date, span: str, now: datetime | None 
 @require_safe
 def team(request: HttpRequest) -> HttpResponse:
     """The whole team side by side: ``?date=`` and ``span=week`` (lanes) or the day (columns)."""
-    stored, attempt = _stored_or_actor(request, "team")
+    stored, attempt = grid_pages.stored_or_attempt(request, "team")
     if stored is not None:
         return stored
     if request.get_membership() is None:
         return render(request, "portal/no_practice.html")
     actor = current_membership(request)
-    page_cache.remember_actor(request, actor)
-    page = attempt if attempt is not None and attempt.same_as(actor) else _grid_page(request, actor, "team")
+    page = grid_pages.page_for(request, actor, "team", attempt)
     template = "calendars/partials/team_grid.html" if request.htmx else "calendars/team.html"
 
     def draw(csrf_token: str | None) -> str:
         context = _team_context(actor, page.day, page.span, page.now)
-        return _render_page(request, template, context, page.found, csrf_token)
+        return grid_pages.draw(request, template, context, page.found, csrf_token)
 
     return page_cache.respond(request, page.key, page.fingerprint, draw)
 
@@ -386,7 +272,7 @@ def team_filter(request: HttpRequest) -> HttpResponse:
         return redirect("calendars:team")
     everyone = list(practice_members(practice=actor.practice))
     form = TeamFilterForm(request.POST, members=everyone)
-    day = _parse_date(request.POST.get("date")) or _today(actor.practice)
+    day = navigation_date(request.POST.get("date")) or _today(actor.practice)
     span = "week" if request.POST.get("span") == "week" else "day"
     if form.is_valid():
         services.team_view_preference_set(membership=actor, member_ids=form.cleaned_data["show"])
@@ -540,7 +426,7 @@ def _prefill(request: HttpRequest, actor: Membership) -> dict:
     staff = actor
     if request.GET.get("staff") and actor.is_admin:
         staff = _member_or_404(practice, request.GET["staff"])
-    initial = {"staff": staff.pk, "date": _parse_date(request.GET.get("date")) or _today(practice)}
+    initial = {"staff": staff.pk, "date": navigation_date(request.GET.get("date")) or _today(practice)}
     try:
         start = datetime.strptime(request.GET.get("start", ""), "%H:%M")
     except ValueError:
